@@ -1,0 +1,50 @@
+"""Atomic file writes: a killed run or sweep never leaves a half-written results file.
+
+Write to a temporary file in the same folder, flush and fsync it, then `os.replace` it over the
+target (atomic on POSIX and Windows for paths on one file system).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write `text` to `path` atomically; the parent folder must exist and be writable."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def _json_safe(value: Any) -> Any:
+    """Replace NaN and infinities (invalid JSON) by None, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write `obj` as indented JSON atomically; NaN becomes null so the file stays valid JSON."""
+    text = json.dumps(_json_safe(obj), indent=2, sort_keys=False, default=str) + "\n"
+    return atomic_write_text(path, text)
