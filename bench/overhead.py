@@ -1,0 +1,199 @@
+"""Overhead of TimingTrainer against a plain transformers Trainer on the same workload.
+
+Both trainers fine-tune the same BERT (built from a config: nothing to download) from the same
+initial weights on the same random tokens, alternating A/B in one process. Two ratios:
+
+- loop: the training loop alone, first step's start to last step's end, measured by the same
+  external probe callback (device synchronized) in both trainers. This is what the timing
+  hooks cost inside the timed region; the goal is <= 1.01 on a GPU with a BERT-base model.
+- call: the whole `train()` call (TimingTrainer adds a weight snapshot, the environment probe
+  and the results file, all outside its clock).
+
+Also printed: TimingTrainer's own `finetuning_time` against the probe (they should agree).
+
+    python bench/overhead.py                       # CPU: a small model; CUDA: BERT-base
+    python bench/overhead.py --hidden 768 --layers 12 --seq-len 128 --batch-size 32 --steps 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("WANDB_MODE", "disabled")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def parse_args(argv=None):
+    import torch
+
+    cuda = torch.cuda.is_available()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hidden", type=int, default=768 if cuda else 128)
+    parser.add_argument("--layers", type=int, default=12 if cuda else 2)
+    parser.add_argument("--heads", type=int, default=12 if cuda else 2)
+    parser.add_argument("--vocab", type=int, default=30522 if cuda else 1000)
+    parser.add_argument("--cpu-threads", type=int, default=1,
+                        help="torch threads on CPU (1: steadier on a shared machine)")
+    parser.add_argument("--seq-len", type=int, default=128 if cuda else 64)
+    parser.add_argument("--batch-size", type=int, default=32 if cuda else 8)
+    parser.add_argument("--steps", type=int, default=40 if cuda else 15)
+    parser.add_argument("--repeats", type=int, default=3, help="A/B rounds (min is reported)")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    return parser.parse_args(argv)
+
+
+def build_model(opts):
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    config = BertConfig(hidden_size=opts.hidden, num_hidden_layers=opts.layers,
+                        num_attention_heads=opts.heads, intermediate_size=4 * opts.hidden,
+                        vocab_size=opts.vocab, max_position_embeddings=max(512, opts.seq_len),
+                        num_labels=2)
+    torch.manual_seed(0)
+    return BertForSequenceClassification(config)
+
+
+def build_dataset(opts):
+    import torch
+
+    n = opts.steps * opts.batch_size
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(1, opts.vocab, (n, opts.seq_len), generator=generator)
+    labels = torch.randint(0, 2, (n,), generator=generator)
+
+    class Tokens(torch.utils.data.Dataset):
+        def __len__(self):
+            return n
+
+        def __getitem__(self, i):
+            return {"input_ids": ids[i], "attention_mask": torch.ones_like(ids[i]),
+                    "labels": labels[i]}
+
+    return Tokens()
+
+
+def make_probe(device):
+    """A callback timing first step begin to last step end, device synchronized."""
+    from transformers import TrainerCallback
+
+    from timing_trainer.clock import synchronizer_for
+
+    sync = synchronizer_for(device)
+
+    class Probe(TrainerCallback):
+        def __init__(self):
+            self.start = None
+            self.seconds = None
+
+        def on_step_begin(self, args, state, control, **kwargs):
+            if self.start is None:
+                sync()
+                self.start = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step >= state.max_steps:
+                sync()
+                self.seconds = time.perf_counter() - self.start
+
+    return Probe()
+
+
+def run_once(kind, opts, initial_state, dataset, output_dir):
+    import torch
+    from transformers import Trainer, TrainingArguments
+
+    from timing_trainer import TimingTrainer, TimingTrainingArguments
+    from timing_trainer.clock import synchronizer_for
+
+    model = build_model(opts)
+    model.load_state_dict(initial_state)
+    common = dict(output_dir=output_dir, per_device_train_batch_size=opts.batch_size,
+                  max_steps=opts.steps, learning_rate=2e-5, report_to="none", disable_tqdm=True,
+                  save_strategy="no", logging_steps=10, seed=0, dataloader_num_workers=0,
+                  bf16=opts.precision == "bf16", fp16=opts.precision == "fp16",
+                  use_cpu=not torch.cuda.is_available())
+    if kind == "timing":
+        args = TimingTrainingArguments(finetuning_iters=1, cv_warning_threshold=10.0, **common)
+        cls = TimingTrainer
+    else:
+        args = TrainingArguments(**common)
+        cls = Trainer
+    probe = make_probe(args.device)
+    trainer = cls(model=model, args=args, train_dataset=dataset, callbacks=[probe])
+    sync = synchronizer_for(args.device)
+    sync()
+    start = time.perf_counter()
+    output = trainer.train()
+    sync()
+    call_seconds = time.perf_counter() - start
+    own = output.metrics.get("finetuning_time") if kind == "timing" else None
+    del trainer, model
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return {"loop": probe.seconds, "call": call_seconds, "own": own}
+
+
+def main(argv=None) -> int:
+    opts = parse_args(argv)
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    if not torch.cuda.is_available():
+        torch.set_num_threads(opts.cpu_threads)
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU (no GPU)"
+    dataset = build_dataset(opts)
+    initial_state = {k: v.clone() for k, v in build_model(opts).state_dict().items()}
+    runs = {"plain": [], "timing": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        run_once("plain", opts, initial_state, dataset, tmp)  # warm-up (kernels, allocator)
+        for round_index in range(opts.repeats):
+            order = ("plain", "timing") if round_index % 2 == 0 else ("timing", "plain")
+            for kind in order:
+                runs[kind].append(run_once(kind, opts, initial_state, dataset, tmp))
+
+    def best(kind, key):
+        return min(r[key] for r in runs[kind])
+
+    def median(kind, key):
+        return statistics.median(r[key] for r in runs[kind])
+
+    figures = {
+        "device": device,
+        "model": f"BERT hidden={opts.hidden} layers={opts.layers} heads={opts.heads}",
+        "seq_len": opts.seq_len, "batch_size": opts.batch_size, "steps": opts.steps,
+        "precision": opts.precision, "repeats": opts.repeats,
+        "plain_loop_s": best("plain", "loop"), "timing_loop_s": best("timing", "loop"),
+        "plain_call_s": best("plain", "call"), "timing_call_s": best("timing", "call"),
+        "loop_ratio_min": best("timing", "loop") / best("plain", "loop"),
+        "loop_ratio_median": median("timing", "loop") / median("plain", "loop"),
+        "call_ratio_min": best("timing", "call") / best("plain", "call"),
+        "own_vs_probe": best("timing", "own") / best("timing", "loop"),
+        "runs": runs,
+    }
+    print(f"overhead: TimingTrainer vs Trainer on {device}, {figures['model']}, "
+          f"seq {opts.seq_len}, batch {opts.batch_size}, {opts.steps} steps, {opts.precision}, "
+          f"{opts.repeats} A/B rounds")
+    print(f"{'measure':<34}{'plain':>12}{'timing':>12}{'ratio':>10}")
+    print(f"{'training loop, min (s)':<34}{figures['plain_loop_s']:>12.4f}"
+          f"{figures['timing_loop_s']:>12.4f}{figures['loop_ratio_min']:>10.4f}")
+    print(f"{'training loop, median (s)':<34}{median('plain', 'loop'):>12.4f}"
+          f"{median('timing', 'loop'):>12.4f}{figures['loop_ratio_median']:>10.4f}")
+    print(f"{'whole train() call, min (s)':<34}{figures['plain_call_s']:>12.4f}"
+          f"{figures['timing_call_s']:>12.4f}{figures['call_ratio_min']:>10.4f}")
+    print(f"{'finetuning_time / probe':<34}{'':>12}{'':>12}{figures['own_vs_probe']:>10.4f}")
+    if opts.json:
+        with open(opts.json, "w", encoding="utf-8") as handle:
+            json.dump(figures, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The report, `summary.json`, the cost-model hook and the `analyze` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+
+from timing_trainer.analysis import report as report_module
+from timing_trainer.analysis.load import load_runs
+from timing_trainer.analysis.report import analyze, build_report, summary, write_outputs
+from timing_trainer.analysis.synthetic import write_run_folders
+from timing_trainer.cli import main
+
+SMALL_FOREST = {"n_estimators": 20}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return write_run_folders(tmp_path_factory.mktemp("runs"), 80, seed=3)
+
+
+def test_build_report_writes_everything(runs, tmp_path):
+    out = tmp_path / "out"
+    path = build_report([str(runs)], out, "finetuning", forest_settings=SMALL_FOREST, k=3)
+    assert path == out / "report.md"
+    summary_json = json.loads((out / "summary.json").read_text())
+    assert summary_json["n_runs"] == 80 and summary_json["n_finished"] < 80
+    assert [a["factor"] for a in summary_json["anova"]] == ["task", "model", "max_seq_length",
+                                                            "batch_size"]
+    assert all(set(a) >= {"factor", "F", "p", "eta_sq"} for a in summary_json["anova"])
+    ll = summary_json["loglinear"]
+    assert set(ll) >= {"r2", "adj_r2", "n", "coefficients", "cv"} and len(ll["cv"]["r2_folds"]) == 3
+    assert summary_json["random_forest"]["settings"]["n_estimators"] == 20
+    assert summary_json["accuracy_relation"] and summary_json["pareto_front"]
+    for name in ("runs.csv", "anova.csv", "tukey_hsd.csv", "loglinear_coefficients.csv",
+                 "rf_importances.csv", "accuracy_relation.csv", "pareto_front.csv",
+                 "box_task.png", "box_batch_size.png", "time_histogram.png",
+                 "correlation_heatmap.png", "residual_qq.png", "time_vs_metric.png"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    text = path.read_text()
+    for heading in ("## Data", "## Descriptive statistics", "## ANOVA", "## Log-linear regression",
+                    "## Random forest", "## Time against accuracy", "## Cost model"):
+        assert heading in text
+    assert "![box plot by task](box_task.png)" in text
+    assert text.index("## ANOVA") < text.index("## Log-linear") < text.index("## Random forest")
+
+
+def test_cost_model_section_is_called_and_failures_are_contained(runs, tmp_path, monkeypatch):
+    calls = []
+
+    def section(table, out_dir, kind):
+        calls.append((len(table), out_dir, kind))
+        return "COSTMODEL-SECTION-MARKER"
+
+    package = types.ModuleType("timing_trainer.costmodel")
+    module = types.ModuleType("timing_trainer.costmodel.report")
+    module.report_section = section
+    monkeypatch.setitem(sys.modules, "timing_trainer.costmodel", package)
+    monkeypatch.setitem(sys.modules, "timing_trainer.costmodel.report", module)
+    table = load_runs([runs])
+    analysis = analyze(table, forest_settings=SMALL_FOREST, k=2)
+    path = write_outputs(analysis, tmp_path / "a", plots_on=False)
+    assert "COSTMODEL-SECTION-MARKER" in path.read_text()
+    assert calls == [(80, tmp_path / "a", "finetuning")]
+
+    def broken(table, out_dir, kind):
+        raise RuntimeError("boom")
+
+    module.report_section = broken
+    path = write_outputs(analysis, tmp_path / "b", plots_on=False)
+    assert "cost model section failed (RuntimeError: boom)" in path.read_text()
+
+
+def test_absent_cost_model_is_a_note(monkeypatch, tmp_path, runs):
+    monkeypatch.setitem(sys.modules, "timing_trainer.costmodel.report", None)
+    text = report_module.cost_model_section(load_runs([runs]), tmp_path, "finetuning")
+    assert "not installed" in text
+
+
+def test_few_runs_still_give_a_report(tmp_path):
+    root = write_run_folders(tmp_path / "r", 2, seed=0, failed_share=0.0)
+    analysis = analyze(load_runs([root]), forest_settings=SMALL_FOREST)
+    data = summary(analysis)
+    assert data["n_analysed"] == 2 and data["loglinear"] is None
+    assert any("no models fitted" in note for note in data["notes"])
+    path = write_outputs(analysis, tmp_path / "out")
+    assert "Not fitted" in path.read_text()
+
+
+def test_cli_analyze(runs, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(report_module.forest, "THESIS_SETTINGS",
+                        {"max_depth": 10, "n_estimators": 10, "random_state": 0})
+    out = tmp_path / "cli"
+    code = main(["analyze", str(runs), "--kind", "inference", "--out", str(out), "--no-plots",
+                 "--folds", "3", "--forest-folds", "0"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "ANOVA task" in printed and "report:" in printed
+    data = json.loads((out / "summary.json").read_text())
+    assert data["kind"] == "inference" and "evaluation batch size" in data["time_definition"]
+    assert data["loglinear"]["cv"]["k"] == 3 and data["random_forest"]["cv"]["k"] == 0
+    assert data["random_forest"]["r2_oob"] is not None
+
+
+def test_cli_bad_source_is_one_line_error(tmp_path, capsys):
+    assert main(["analyze", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such file or folder" in err[0]

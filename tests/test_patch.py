@@ -1,0 +1,65 @@
+"""patch_trainer() times an unmodified script; unpatch_trainer() restores transformers exactly."""
+
+import json
+import runpy
+from pathlib import Path
+
+import pytest
+import torch
+import transformers
+import transformers.trainer
+
+from timing_trainer import patch_trainer, unpatch_trainer
+from timing_trainer.patch import is_patched
+from timing_trainer.schema import RESULTS_FILENAME, validate_results
+from timing_trainer.trainer import TimingTrainer
+
+torch.set_num_threads(1)
+SCRIPT = Path(__file__).parent / "scripts" / "core_plain_script.py"
+ORIGINAL = transformers.Trainer
+
+
+@pytest.fixture(autouse=True)
+def _always_unpatch():
+    yield
+    unpatch_trainer()
+
+
+def test_unmodified_script_gets_timed(tmp_path):
+    patched = patch_trainer(finetuning_iters=2, inference_warmup_batches=0)
+    assert transformers.Trainer is patched and transformers.trainer.Trainer is patched
+    assert issubclass(patched, TimingTrainer) and issubclass(patched, ORIGINAL)
+    namespace = runpy.run_path(str(SCRIPT))  # the script imports Trainer after the patch
+    metrics = namespace["main"](str(tmp_path))
+    assert "eval_accuracy" in metrics and "eval_inference_time" in metrics
+    data = json.loads((tmp_path / RESULTS_FILENAME).read_text())
+    validate_results(data)
+    assert len(data["finetuning_time_list"]) == 2
+    assert data["finetuning_time"] == min(data["finetuning_time_list"])
+    assert len(data["inference_time_list"]) == 2  # 12 eval samples in batches of 8
+    assert "eval_accuracy" in data["eval_metrics"]
+
+
+def test_unpatch_restores_the_original_objects():
+    original_module_attr = transformers.trainer.Trainer
+    patch_trainer(finetuning_iters=2)
+    patch_trainer(finetuning_iters=4)  # patching twice keeps the true originals
+    assert transformers.Trainer._default_timing_options.finetuning_iters == 4
+    assert is_patched()
+    unpatch_trainer()
+    assert transformers.Trainer is ORIGINAL
+    assert transformers.trainer.Trainer is original_module_attr
+    from transformers import Trainer
+
+    assert Trainer is ORIGINAL
+    assert not is_patched()
+    unpatch_trainer()  # a no-op when not patched
+    assert transformers.Trainer is ORIGINAL
+
+
+def test_bad_options_leave_transformers_alone():
+    with pytest.raises(ValueError, match="finetuning_iters"):
+        patch_trainer(finetuning_iters=0)
+    with pytest.raises(TypeError):
+        patch_trainer(no_such_option=1)
+    assert transformers.Trainer is ORIGINAL and not is_patched()

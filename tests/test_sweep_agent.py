@@ -1,0 +1,322 @@
+"""The local sweep agent's mechanics, on a fake program that a test writes (no torch, fast)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from timing_trainer.cli import main as cli_main
+from timing_trainer.sweep.agent import (
+    RECORD_FILE,
+    STATE_FILE,
+    AgentOptions,
+    LocalAgent,
+    disable_wandb_reporting,
+)
+
+FAKE_PROGRAM = textwrap.dedent(
+    """
+    import json, os, sys, time
+    args = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
+    flags = [a for a in sys.argv[1:] if a.startswith("--") and "=" not in a]
+    run_dir = os.environ["TIMING_TRAINER_RUN_DIR"]
+    with open(os.path.join(run_dir, "received.json"), "w") as f:
+        json.dump({"argv": sys.argv[1:], "args": args, "flags": flags,
+                   "gpu": os.environ.get("CUDA_VISIBLE_DEVICES"),
+                   "wandb_mode": os.environ.get("WANDB_MODE"), "cwd": os.getcwd()}, f)
+    marker = args.get("hang_if")
+    if marker and os.path.exists(marker):
+        open(os.path.join(run_dir, "started"), "w").close()
+        time.sleep(60)
+    results = {"status": "finished", "error": None, "finetuning_time": 0.01}
+    mode = args.get("mode", "ok")
+    if mode == "oom":
+        results = {"status": "failed", "error": {"kind": "oom", "message": "CUDA out of memory"}}
+    path = os.path.join(run_dir, "timing_results.json")
+    with open(path, "w") as f:
+        json.dump(results, f)
+    if mode == "oom":
+        print("out of memory", file=sys.stderr)
+        sys.exit(3)
+    if mode == "crash":
+        raise RuntimeError("boom at step 3")
+    if mode == "exit5":
+        print("bad things", file=sys.stderr)
+        sys.exit(5)
+    print("done", args)
+    """
+)
+
+
+@pytest.fixture
+def fake_program(tmp_path):
+    path = tmp_path / "fake_program.py"
+    path.write_text(FAKE_PROGRAM)
+    return path
+
+
+def make_config(program: Path, **parameters) -> dict:
+    params = {k: ({"values": v} if isinstance(v, list) else {"value": v}) for k, v in parameters.items()}
+    return {"name": "fake", "method": "grid", "program": str(program),
+            "metric": {"name": "x", "goal": "maximize"}, "parameters": params}
+
+
+def write_sweep(tmp_path: Path, config: dict, name: str = "fake.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def run_agent(config, runs_dir, **kw):
+    options = AgentOptions(runs_dir=runs_dir, progress=False, **kw)
+    return LocalAgent(config, options, sweep_file="fake.yaml").run()
+
+
+def records(runs_dir: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(runs_dir.glob(f"*/{RECORD_FILE}"))]
+
+
+def attempts_in_log(run_dir: Path) -> int:
+    return (run_dir / "run.log").read_text().count("=== attempt ")
+
+
+def test_all_runs_finish_and_a_rerun_does_nothing(tmp_path, fake_program):
+    config = make_config(fake_program, a=[1, 2], b=["x", "y"], c=0.5)
+    runs_dir = tmp_path / "runs"
+    outcome = run_agent(config, runs_dir)
+    assert outcome.exit_code == 0
+    recs = records(runs_dir)
+    assert [r["status"] for r in recs] == ["finished"] * 4
+    # W&B's grid order: names sorted, the last varying fastest.
+    assert [(r["params"]["a"], r["params"]["b"]) for r in recs] == [(1, "x"), (1, "y"), (2, "x"), (2, "y")]
+    state = json.loads((runs_dir / STATE_FILE).read_text())
+    assert state["counts"] == {"finished": 4} and state["total_runs"] == 4
+    for rec in recs:
+        received = json.loads((runs_dir / rec["dir"] / "received.json").read_text())
+        assert received["args"]["a"] == str(rec["params"]["a"]) and received["args"]["c"] == "0.5"
+        assert received["wandb_mode"] == "offline"
+        assert rec["wall_time"] > 0 and rec["exit_code"] == 0
+
+    again = run_agent(config, runs_dir)
+    assert again.attempted == [] and again.skipped == 4 and again.exit_code == 0
+    assert all(attempts_in_log(runs_dir / r["dir"]) == 1 for r in records(runs_dir))
+
+
+def test_failed_runs_are_recorded_with_their_reason_and_the_others_finish(tmp_path, fake_program):
+    config = make_config(fake_program, mode=["ok", "crash", "oom", "exit5"], n=[1, 2])
+    runs_dir = tmp_path / "runs"
+    outcome = run_agent(config, runs_dir)
+    by_mode = {}
+    for rec in records(runs_dir):
+        by_mode.setdefault(rec["params"]["mode"], []).append(rec)
+    assert len(records(runs_dir)) == 8
+    assert all(r["status"] == "finished" for r in by_mode["ok"])
+    assert all(r["status"] == "failed" and r["reason_kind"] == "oom" for r in by_mode["oom"])
+    assert all(r["reason"] == "CUDA out of memory" for r in by_mode["oom"])
+    crash = by_mode["crash"][0]
+    assert crash["status"] == "failed" and crash["exit_code"] == 1
+    assert crash["reason_kind"] == "nonzero_exit" and "boom at step 3" in crash["reason"]
+    assert "bad things" in by_mode["exit5"][0]["reason"] and by_mode["exit5"][0]["exit_code"] == 5
+    assert outcome.exit_code == 1  # a crash is a failure of the sweep
+    state = json.loads((runs_dir / STATE_FILE).read_text())
+    assert state["counts"] == {"finished": 2, "failed": 6}
+
+    # A second call retries the failed runs only.
+    again = run_agent(config, runs_dir)
+    assert len(again.attempted) == 6
+
+
+def test_out_of_memory_alone_does_not_fail_the_sweep(tmp_path, fake_program):
+    config = make_config(fake_program, mode=["ok", "oom"])
+    assert run_agent(config, tmp_path / "runs").exit_code == 0
+
+
+def test_dry_run_runs_nothing(tmp_path, fake_program, capsys):
+    config = make_config(fake_program, a=[1, 2, 3])
+    runs_dir = tmp_path / "runs"
+    outcome = run_agent(config, runs_dir, dry_run=True)
+    assert outcome.attempted == []
+    assert not runs_dir.exists()
+    printed = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("#")]
+    assert len(printed) == 3 and all(str(fake_program) in line for line in printed)
+    assert printed[0].endswith("--a=1") and printed[2].endswith("--a=3")
+
+
+def test_count_limits_the_runs_of_one_call(tmp_path, fake_program):
+    config = make_config(fake_program, a=[1, 2, 3])
+    runs_dir = tmp_path / "runs"
+    assert len(run_agent(config, runs_dir, count=2).attempted) == 2
+    second = run_agent(config, runs_dir, count=2)
+    assert len(second.attempted) == 1 and second.skipped == 2
+
+
+def test_shell_characters_reach_the_program_as_plain_text(tmp_path, fake_program):
+    nasty = '"; rm -rf x $(echo hi) `id` | cat > y'
+    config = make_config(fake_program, text=nasty)
+    runs_dir = tmp_path / "runs"
+    (tmp_path / "x").mkdir()
+    assert run_agent(config, runs_dir, cwd=tmp_path).exit_code == 0
+    rec = records(runs_dir)[0]
+    received = json.loads((runs_dir / rec["dir"] / "received.json").read_text())
+    assert received["args"]["text"] == nasty
+    assert (tmp_path / "x").is_dir() and not (tmp_path / "y").exists()
+
+
+def test_gpus_get_one_worker_each(tmp_path, fake_program):
+    config = make_config(fake_program, a=[1, 2, 3, 4])
+    runs_dir = tmp_path / "runs"
+    assert run_agent(config, runs_dir, gpus=["0", "1"]).exit_code == 0
+    gpus = set()
+    for rec in records(runs_dir):
+        received = json.loads((runs_dir / rec["dir"] / "received.json").read_text())
+        assert received["gpu"] == rec["gpu"]
+        gpus.add(rec["gpu"])
+    assert gpus <= {"0", "1"} and len(records(runs_dir)) == 4
+
+
+def test_wandb_disabled_turns_reporting_off(tmp_path, fake_program):
+    config = make_config(fake_program, a=[1])
+    config["command"] = ["${env}", "${interpreter}", "${program}", "--report_to=wandb", "${args}"]
+    runs_dir = tmp_path / "runs"
+    assert run_agent(config, runs_dir, wandb_mode="disabled").exit_code == 0
+    received = json.loads((runs_dir / records(runs_dir)[0]["dir"] / "received.json").read_text())
+    assert received["args"]["report_to"] == "none" and received["wandb_mode"] == "disabled"
+    assert disable_wandb_reporting(["--report_to", "wandb", "-x"]) == ["--report_to", "none", "-x"]
+
+
+def _start_cli_agent(sweep_file: Path, runs_dir: Path, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "timing_trainer.cli", "sweep", str(sweep_file),
+         "--runs-dir", str(runs_dir), "--no-progress"],
+        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def _wait_for_hanging_run(runs_dir: Path, agent: subprocess.Popen, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if agent.poll() is not None:
+            raise AssertionError(f"the agent ended early: {agent.stdout.read()}")
+        for path in runs_dir.glob("*/started"):
+            rec = json.loads((path.parent / RECORD_FILE).read_text())
+            if rec.get("pid"):
+                return rec
+        time.sleep(0.05)
+    raise AssertionError("the hanging run never started")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_run_killed_half_way_is_rerun_and_counted_once(tmp_path, fake_program):
+    marker = tmp_path / "hang"
+    marker.touch()
+    config = make_config(fake_program, a=[1, 2, 3], hang_if=str(marker))  # runs hang while it exists
+    sweep_file = write_sweep(tmp_path, config)
+    runs_dir = tmp_path / "runs"
+    agent = _start_cli_agent(sweep_file, runs_dir, tmp_path)
+    try:
+        rec = _wait_for_hanging_run(runs_dir, agent)
+    finally:
+        agent.kill()  # SIGKILL: no chance to clean up
+        agent.wait()
+    child = rec["pid"]
+    os.kill(child, signal.SIGKILL)  # the child lives in its own session; kill it as a user would
+    assert rec["status"] == "running" and rec["index"] == 0
+    marker.unlink()
+
+    second = _start_cli_agent(sweep_file, runs_dir, tmp_path)
+    out, _ = second.communicate(timeout=60)
+    assert second.returncode == 0, out
+    recs = records(runs_dir)
+    assert len(recs) == 3 and all(r["status"] == "finished" for r in recs)
+    first = next(r for r in recs if r["index"] == 0)
+    assert first["attempts"] == 2 and attempts_in_log(runs_dir / first["dir"]) == 2
+    state = json.loads((runs_dir / STATE_FILE).read_text())
+    assert state["counts"] == {"finished": 3} and len(state["runs"]) == 3
+    assert "3 finished, 0 failed of 3" in out
+
+
+def test_ctrl_c_kills_the_child_and_stops_cleanly(tmp_path, fake_program):
+    marker = tmp_path / "hang"
+    marker.touch()
+    config = make_config(fake_program, a=[1, 2], hang_if=str(marker))
+    sweep_file = write_sweep(tmp_path, config)
+    runs_dir = tmp_path / "runs"
+    agent = _start_cli_agent(sweep_file, runs_dir, tmp_path)
+    rec = _wait_for_hanging_run(runs_dir, agent)
+    agent.send_signal(signal.SIGINT)
+    out, _ = agent.communicate(timeout=30)
+    assert agent.returncode == 130, out
+    assert not _pid_alive(rec["pid"]) or _is_zombie(rec["pid"])
+    after = json.loads((runs_dir / rec["dir"] / RECORD_FILE).read_text())
+    assert after["status"] == "interrupted" and after["reason_kind"] == "interrupted"
+    assert len(records(runs_dir)) == 1  # the second run never started
+    assert "interrupted" in out
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("- just\n- a list\n", "must be a YAML mapping"),
+        ("method: hyperband\nparameters: {a: {value: 1}}\n", "unknown sweep method 'hyperband'"),
+        ("method: grid\nparameters: {a: {value: 1}\n", "not valid YAML"),
+        ("", "must be a YAML mapping, this one is empty"),
+    ],
+)
+def test_bad_sweep_files_give_one_clear_line(tmp_path, capsys, content, expected):
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    assert cli_main(["sweep", str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err and str(path) in err
+
+
+def test_a_missing_sweep_file_gives_one_clear_line(tmp_path, capsys):
+    assert cli_main(["sweep", str(tmp_path / "nope.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no such sweep file" in err
+
+
+def test_a_parameter_the_program_does_not_take_is_refused(tmp_path, capsys, monkeypatch):
+    from timing_trainer.sweep import validate
+
+    monkeypatch.setattr(validate, "_glue_argument_names", lambda: {"task_name", "learning_rate"})
+    config = {"method": "grid", "command": ["${env}", "${interpreter}", "-m", "timing_trainer.glue",
+                                            "${args}"],
+              "parameters": {"task_name": {"value": "rte"}, "learnig_rate": {"value": 1.0e-5}}}
+    path = write_sweep(tmp_path, config, "typo.yaml")
+    assert cli_main(["sweep", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "learnig_rate" in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_missing_program_is_refused_before_any_run(tmp_path, capsys):
+    config = make_config(tmp_path / "nope.py", a=[1])
+    path = write_sweep(tmp_path, config)
+    assert cli_main(["sweep", str(path), "--runs-dir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not found" in err
+    assert not (tmp_path / "runs").exists()

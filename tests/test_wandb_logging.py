@@ -1,0 +1,114 @@
+"""W&B logging: an offline run carries config, flat summary (eval metrics at top level), one
+history row per fine-tuning iteration, and a failed run ends with a non-zero exit code."""
+
+import glob
+import os
+
+import pytest
+import torch
+from scripts.core_tiny import accuracy, tiny_bert, token_dataset
+from scripts.core_wandb_file import read_finished_run
+from transformers import TrainerCallback
+
+from timing_trainer import TimingTrainer, TimingTrainingArguments
+from timing_trainer.wandb_logging import WandbReporter, reports_to_wandb, wandb_config
+
+torch.set_num_threads(1)
+wandb = pytest.importorskip("wandb")
+
+
+def _run_files(run_dir):
+    return glob.glob(os.path.join(run_dir, "*.wandb"))
+
+
+def _args(tmp_path, **kwargs):
+    defaults = dict(output_dir=str(tmp_path / "out"), per_device_train_batch_size=8,
+                    num_train_epochs=1, finetuning_iters=3, report_to=["wandb"], use_cpu=True,
+                    disable_tqdm=True, logging_steps=1, run_name="core-test",
+                    cv_warning_threshold=10.0)
+    defaults.update(kwargs)
+    return TimingTrainingArguments(**defaults)
+
+
+def test_offline_run_carries_the_figures(tmp_path):
+    trainer = TimingTrainer(model=tiny_bert(), args=_args(tmp_path),
+                            train_dataset=token_dataset(16), eval_dataset=token_dataset(8, seed=1),
+                            compute_metrics=accuracy)
+    trainer.timing_results.config.update({"task_name": "mnli", "max_seq_length": 16})
+    trainer.train()
+    trainer.evaluate()
+    trainer.evaluate(eval_dataset=token_dataset(8, seed=2), metric_key_prefix="eval_mm")
+    summary = dict(wandb.run.summary)
+    run_dir = os.path.dirname(wandb.run.dir)
+    results = trainer.timing_results.to_dict()
+    wandb.finish()
+
+    files = _run_files(run_dir)
+    assert len(files) == 1
+    assert len(glob.glob(os.path.join(os.path.dirname(run_dir), "offline-run-*"))) == 1, \
+        "three iterations must share one W&B run"
+    run = read_finished_run(files[0])
+    for key in ("finetuning_time", "finetuning_time_list", "finetuning_time_cv", "inference_time",
+                "inference_total_time", "train_samples_per_second", "eval_accuracy",
+                "eval_mm_accuracy", "eval_mm_inference_time", "status"):
+        assert key in summary, key
+        assert key in run["summary"], key
+    assert run["summary"]["finetuning_time"] == results["finetuning_time"]
+    assert run["summary"]["eval_accuracy"] == results["eval_metrics"]["eval_accuracy"]
+    assert run["summary"]["status"] == "finished"
+    rows = [row for row in run["history"] if "finetuning_iteration" in row]
+    assert [row["finetuning_iteration"] for row in rows] == [0, 1, 2]
+    assert [row["finetuning_iteration_time"] for row in rows] == results["finetuning_time_list"]
+    config = run["config"]
+    assert config["task_name"] == "mnli" and config["max_seq_length"] == 16
+    assert config["finetuning_iters"] == 3 and config["learning_rate"] == 5e-5
+    assert config["environment"]["device"] == "cpu"
+    assert run["exit_code"] == 0
+
+
+def test_failed_run_is_marked_failed(tmp_path):
+    class Crash(TrainerCallback):
+        run_dir = None
+
+        def on_step_end(self, args, state, control, **kwargs):
+            Crash.run_dir = os.path.dirname(wandb.run.dir)
+            raise ValueError("something broke")
+
+    trainer = TimingTrainer(model=tiny_bert(), args=_args(tmp_path, finetuning_iters=1),
+                            train_dataset=token_dataset(8), callbacks=[Crash()])
+    with pytest.raises(ValueError):
+        trainer.train()
+    assert wandb.run is None  # finished, with a non-zero exit code
+    run = read_finished_run(glob.glob(os.path.join(Crash.run_dir, "*.wandb"))[0])
+    assert run["exit_code"] == 1
+    assert run["summary"]["status"] == "failed"
+    assert run["summary"]["error_kind"] == "exception"
+
+
+def test_report_to_detection():
+    class Args:
+        report_to = ["tensorboard", "wandb"]
+
+    assert reports_to_wandb(Args())
+    Args.report_to = "none"
+    assert not reports_to_wandb(Args())
+    Args.report_to = []
+    assert not reports_to_wandb(Args())
+
+
+def test_disabled_reporter_does_nothing():
+    reporter = WandbReporter(enabled=False)
+    assert reporter.run() is None
+    reporter.update_summary({"x": 1})
+    reporter.log_iteration(0, 1.0)
+    reporter.finish_failed()
+    assert not WandbReporter(enabled=True, is_main_process=False).enabled
+
+
+def test_config_leaves_secrets_out(tmp_path):
+    args = TimingTrainingArguments(output_dir=str(tmp_path), hub_token="hf_secret", use_cpu=True,
+                                   report_to="none")
+    config = wandb_config(args, args.timing_options(), {"task_name": "rte"}, {"device": "cpu"})
+    assert "hf_secret" not in repr(config)
+    assert config["task_name"] == "rte" and config["finetuning_iters"] == 3
+    assert config["environment"] == {"device": "cpu"}

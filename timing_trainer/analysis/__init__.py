@@ -1,0 +1,24 @@
+"""The analysis: runs from run folders, the W&B API and W&B exports into one table, statistics,
+plots and a report. Torch-free on purpose: a laptop with pandas can analyse a sweep.
+
+`load_runs` (in `load`) and `build_report` (in `report`) are the entry points; both are also
+reachable from here without importing the heavier modules up front.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["load_runs", "build_report"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "load_runs":
+        from timing_trainer.analysis.load import load_runs
+
+        return load_runs
+    if name == "build_report":
+        from timing_trainer.analysis.report import build_report
+
+        return build_report
+    raise AttributeError(name)

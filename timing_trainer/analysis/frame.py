@@ -1,0 +1,46 @@
+"""The frame the statistics read: finished runs with a time, factors ready for formulas.
+
+For `kind="inference"` the factor `batch_size` is the evaluation batch size (the batch the timed
+forward passes ran with), in the ANOVA and in the regression, as the thesis did.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from timing_trainer.analysis.columns import FACTORS
+from timing_trainer.analysis.load import finished_runs
+
+
+def analysis_frame(table: pd.DataFrame, kind: str | None = None) -> pd.DataFrame:
+    """Finished runs with a positive time, plain dtypes, and a `log_time` column.
+
+    `task`, `model` are text; `max_seq_length`, `batch_size` integers (float where missing).
+    The training batch size stays available as `train_batch_size`.
+    """
+    kind = kind or table.attrs.get("kind", "finetuning")
+    data = finished_runs(table).copy()
+    data["train_batch_size"] = data["batch_size"]
+    if kind == "inference":
+        data["batch_size"] = data["eval_batch_size"]
+    for column in ("max_seq_length", "batch_size", "eval_batch_size", "train_batch_size",
+                   "n_train", "n_eval", "finetuning_iters"):
+        data[column] = pd.to_numeric(data[column], errors="coerce").astype("float64")
+    for column in ("task", "model", "task_display", "precision", "device", "gpu_name"):
+        data[column] = data[column].astype(object).where(data[column].notna(), None)
+    data["time"] = data["time"].astype("float64")
+    data["log_time"] = np.log(data["time"])
+    data.attrs["kind"] = kind
+    return data
+
+
+def complete_rows(data: pd.DataFrame, columns=FACTORS, dv: str = "time") -> pd.DataFrame:
+    """Rows with every factor and the dependent variable present (the rest cannot enter a model)."""
+    mask = data[list(columns) + [dv]].notna().all(axis=1)
+    return data.loc[mask].reset_index(drop=True)
+
+
+def factor_levels(data: pd.DataFrame, factor: str) -> list:
+    values = data[factor].dropna().unique().tolist()
+    return sorted(values, key=lambda v: (isinstance(v, str), v))

@@ -1,0 +1,104 @@
+"""`TimingTrainingArguments`: transformers' TrainingArguments plus the timing options.
+
+The options live in `TimingOptions` (a plain dataclass), so that `patch_trainer(...)` can hand
+them to a script that builds plain `TrainingArguments`; `TimingTrainingArguments` exposes the same
+fields to `HfArgumentParser` (`--finetuning_iters 5`, `--peak_tflops 989`, ...).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from transformers import TrainingArguments
+
+
+def _validate(options: Any) -> None:
+    """Raise ValueError with one clear line for an impossible timing option."""
+    iters = options.finetuning_iters
+    if isinstance(iters, bool) or not isinstance(iters, int) or iters < 1:
+        raise ValueError(f"finetuning_iters must be an integer >= 1, got {iters!r}")
+    warmup = options.inference_warmup_batches
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"inference_warmup_batches must be an integer >= 0, got {warmup!r}")
+    peak = options.peak_tflops
+    if peak is not None and (not math.isfinite(float(peak)) or float(peak) <= 0):
+        raise ValueError(f"peak_tflops must be a positive number (TFLOP/s per device), got {peak!r}")
+    threshold = options.cv_warning_threshold
+    if not math.isfinite(float(threshold)) or float(threshold) <= 0:
+        raise ValueError(f"cv_warning_threshold must be a positive number, got {threshold!r}")
+
+
+@dataclass
+class TimingOptions:
+    """What to time and how; shared by TimingTrainingArguments and patch_trainer()."""
+
+    finetuning_iters: int = field(
+        default=3,
+        metadata={"help": "How many times to run the whole fine-tuning, each from the same initial "
+                          "state (weights, optimizer, scheduler, RNG). finetuning_time is the minimum."},
+    )
+    inference_warmup_batches: int = field(
+        default=1,
+        metadata={"help": "Evaluation batches left out of the per-batch latency statistics "
+                          "(inference_time, median, p90) as warm-up; the list keeps every batch."},
+    )
+    peak_tflops: float | None = field(
+        default=None,
+        metadata={"help": "The device's peak TFLOP/s for the precision in use, for MFU; by default "
+                          "taken from a datasheet table for known GPUs (null elsewhere)."},
+    )
+    cv_warning_threshold: float = field(
+        default=0.05,
+        metadata={"help": "Warn when the fine-tuning times' coefficient of variation exceeds this "
+                          "(the machine was noisy)."},
+    )
+    eval_and_save_while_timing: bool = field(
+        default=False,
+        metadata={"help": "Keep evaluation and checkpoint saving inside the timed fine-tuning loop "
+                          "(off by default: they would be counted as fine-tuning time)."},
+    )
+    write_timing_results: bool = field(
+        default=True,
+        metadata={"help": "Write timing_results.json into output_dir after train() and evaluate()."},
+    )
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+
+TIMING_OPTION_NAMES = tuple(f.name for f in fields(TimingOptions))
+
+
+@dataclass
+class TimingTrainingArguments(TrainingArguments):
+    """TrainingArguments with the timing options of `TimingOptions` (same names and help)."""
+
+    finetuning_iters: int = field(default=3, metadata=TimingOptions.__dataclass_fields__[
+        "finetuning_iters"].metadata)
+    inference_warmup_batches: int = field(default=1, metadata=TimingOptions.__dataclass_fields__[
+        "inference_warmup_batches"].metadata)
+    peak_tflops: float | None = field(default=None, metadata=TimingOptions.__dataclass_fields__[
+        "peak_tflops"].metadata)
+    cv_warning_threshold: float = field(default=0.05, metadata=TimingOptions.__dataclass_fields__[
+        "cv_warning_threshold"].metadata)
+    eval_and_save_while_timing: bool = field(
+        default=False, metadata=TimingOptions.__dataclass_fields__[
+            "eval_and_save_while_timing"].metadata)
+    write_timing_results: bool = field(default=True, metadata=TimingOptions.__dataclass_fields__[
+        "write_timing_results"].metadata)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        super().__post_init__()
+
+    def timing_options(self) -> TimingOptions:
+        return TimingOptions(**{name: getattr(self, name) for name in TIMING_OPTION_NAMES})
+
+
+def timing_options_for(args: Any, fallback: TimingOptions | None = None) -> TimingOptions:
+    """The options of a TimingTrainingArguments, else `fallback` (patch_trainer's), else defaults."""
+    if isinstance(args, TimingTrainingArguments):
+        return args.timing_options()
+    return fallback if fallback is not None else TimingOptions()

@@ -1,0 +1,377 @@
+"""The GLUE program: fine-tune and evaluate one task under `TimingTrainer`, and say how it went.
+
+`python -m timing_trainer.glue --task_name rte --model_name_or_path M [--data_dir D] ...`
+
+Flow: parse the arguments; check the task's data (TSV files and their columns, before anything
+slow happens) and the model path; load tokenizer, config and model (setup part `model_load`);
+tokenize, or take the tokenized splits from the cache (setup part `tokenize`); then the timed
+part: `train()` (`finetuning_iters` whole fine-tunings from the same state) and one timed
+`evaluate()` per evaluation set (MNLI: matched with prefix `eval`, mismatched with `eval_mm`).
+Without `--do_train`/`--do_eval` both happen; with one of them only that one.
+
+Exit status (what a sweep agent sees):
+- 0: finished; `OUTPUT_DIR/timing_results.json` has `status: finished`.
+- 1: failed with an exception; the results file says `failed`, kind `exception`; the traceback
+  is in `OUTPUT_DIR/error_traceback.txt`.
+- 2: bad input (unknown task or option, missing TSV file or column, model path that does not
+  exist, `--max_seq_length 0`, ...): one line on stderr, nothing run, no results file.
+- 3: out of memory (CUDA, MPS or CPU): the results file says `failed`, kind `oom`.
+- 130: interrupted (Ctrl-C): the results file says `failed`, kind `interrupted`.
+Failures 1, 3 and 130 print one line on stderr (no traceback) and, with `--report_to wandb`,
+mark the W&B run failed. The W&B project is `$WANDB_PROJECT`, by default `timing-trainer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from timing_trainer.glue.arguments import DataArguments, ModelArguments, parse_args
+from timing_trainer.glue.errors import GlueInputError, one_line
+from timing_trainer.tasks import GlueTask, get_task
+
+logger = logging.getLogger("timing_trainer.glue")
+
+PROG = "timing_trainer.glue"
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_OOM = 3
+EXIT_INTERRUPTED = 130
+EXIT_CODES = {"oom": EXIT_OOM, "interrupted": EXIT_INTERRUPTED}
+DEFAULT_WANDB_PROJECT = "timing-trainer"
+TRACEBACK_FILE = "error_traceback.txt"
+
+_LOCAL_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
+
+
+def check_model_path(name: str) -> None:
+    """A name that can only be a local path (absolute, `./`, `~`, or deeper than `org/name`)
+    must exist; Hub ids (`org/name`) are left to `from_pretrained`."""
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise GlueInputError(f"model path {name!r} is a file; pass the model's folder")
+        return
+    if name.startswith(_LOCAL_PREFIXES) or path.is_absolute() or name.strip("/").count("/") > 1:
+        raise GlueInputError(f"model path {name!r} does not exist")
+
+
+def load_model(model_args: ModelArguments, task: GlueTask):
+    """Tokenizer and sequence-classification model (a fresh head with the task's labels)."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    name = model_args.model_name_or_path
+    common = {"cache_dir": model_args.cache_dir, "revision": model_args.model_revision}
+    try:
+        config = AutoConfig.from_pretrained(
+            model_args.config_name or name, num_labels=task.num_labels,
+            finetuning_task=task.name, **common,
+        )
+        if task.is_regression:
+            config.problem_type = "regression"
+        else:
+            config.problem_type = "single_label_classification"
+            config.id2label = dict(enumerate(task.labels))
+            config.label2id = {label: i for i, label in enumerate(task.labels)}
+        tokenizer = AutoTokenizer.from_pretrained(
+            model_args.tokenizer_name or name, use_fast=model_args.use_fast_tokenizer, **common
+        )
+        model = AutoModelForSequenceClassification.from_pretrained(
+            name, config=config, ignore_mismatched_sizes=model_args.ignore_mismatched_sizes,
+            **common,
+        )
+    except (OSError, ValueError) as exc:  # not found, no network, not a classification model
+        raise GlueInputError(f"cannot load model {name!r}: {one_line(exc)}") from None
+    if tokenizer.pad_token is None and tokenizer.eos_token is not None:  # GPT-style tokenizers
+        tokenizer.pad_token = tokenizer.eos_token
+        model.config.pad_token_id = tokenizer.pad_token_id
+    return tokenizer, model
+
+
+def max_supported_length(tokenizer: Any, model: Any) -> int | None:
+    """The longest input the model takes: the tokenizer's limit, else the position table's."""
+    limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(limit, int) and 0 < limit < 100_000:
+        return limit
+    positions = getattr(model.config, "max_position_embeddings", None)
+    return positions if isinstance(positions, int) and positions > 0 else None
+
+
+def _steps_requested(training_args: Any) -> tuple[bool, bool]:
+    """(train, evaluate): both unless the command names exactly one with --do_train/--do_eval."""
+    if training_args.do_train or training_args.do_eval:
+        return bool(training_args.do_train), bool(training_args.do_eval)
+    return True, True
+
+
+class GlueRun:
+    """One run of the program; keeps what a failure report needs (config, setup times, trainer)."""
+
+    def __init__(self, model_args: ModelArguments, data_args: DataArguments, training_args: Any):
+        self.model_args = model_args
+        self.data_args = data_args
+        self.training_args = training_args
+        self.task = get_task(data_args.task_name)
+        self.config: dict[str, Any] = self._base_config()
+        self.setup_times: dict[str, float] = {}
+        self.trainer: Any = None
+
+    # --- configuration ----------------------------------------------------------------------
+    def _base_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {}
+        config.update(asdict(self.model_args))
+        config.update(asdict(self.data_args))
+        args = self.training_args
+        config.update({
+            "task_name": self.task.name,
+            "task_display_name": self.task.display_name,
+            "num_labels": self.task.num_labels,
+            "per_device_train_batch_size": args.per_device_train_batch_size,
+            "per_device_eval_batch_size": args.per_device_eval_batch_size,
+            "learning_rate": args.learning_rate,
+            "num_train_epochs": args.num_train_epochs,
+            "max_steps": args.max_steps,
+            "finetuning_iters": args.finetuning_iters,
+            "seed": args.seed,
+            "fp16": args.fp16,
+            "bf16": args.bf16,
+            "tf32": args.tf32,
+            "output_dir": args.output_dir,
+        })
+        return config
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.training_args.output_dir)
+
+    def _is_main_process(self) -> bool:
+        return getattr(self.training_args, "process_index", 0) == 0
+
+    # --- the run ----------------------------------------------------------------------------
+    def execute(self) -> int:
+        """Run, and turn any failure into a results file, a W&B status and an exit code."""
+        try:
+            self._run()
+        except GlueInputError as exc:
+            return report_bad_input(exc)
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every failure is reported
+            from timing_trainer.results import classify_error
+
+            kind = classify_error(exc)
+            where = self._record_failure(kind, exc)
+            label = {"oom": "out of memory", "interrupted": "interrupted"}.get(kind, "failed")
+            saved = f" (results: {where})" if where else ""
+            print(f"{PROG}: {label}: {one_line(exc)}{saved}", file=sys.stderr)
+            return EXIT_CODES.get(kind, EXIT_FAILED)
+        return EXIT_OK
+
+    def _run(self) -> None:
+        from timing_trainer.glue.data import open_source
+        from timing_trainer.wandb_logging import reports_to_wandb
+
+        task, data_args, model_args, args = self.task, self.data_args, self.model_args, self.training_args
+        if reports_to_wandb(args):
+            os.environ.setdefault("WANDB_PROJECT", DEFAULT_WANDB_PROJECT)
+        # Bad input first: these checks are cheap, loading a model is not.
+        source = open_source(task, data_args.data_dir, data_args.dataset_name, model_args.cache_dir)
+        check_model_path(model_args.model_name_or_path)
+        self.config.update({"data_source": source.kind, "data_location": source.location})
+
+        from transformers import set_seed
+
+        set_seed(args.seed)  # the classifier head's initial weights
+        started = time.perf_counter()
+        tokenizer, model = load_model(model_args, task)
+        self.setup_times["model_load"] = time.perf_counter() - started
+        limit = max_supported_length(tokenizer, model)
+        if limit is not None and data_args.max_seq_length > limit:
+            raise GlueInputError(
+                f"max_seq_length {data_args.max_seq_length} exceeds what "
+                f"{model_args.model_name_or_path!r} takes ({limit})"
+            )
+
+        started = time.perf_counter()
+        tokenized = self._tokenize(source, tokenizer)
+        self.setup_times["tokenize"] = time.perf_counter() - started
+
+        trainer = self._build_trainer(model, tokenizer, tokenized)
+        do_train, do_eval = _steps_requested(args)
+        if do_train:
+            trainer.train()
+        if do_eval:
+            for split in task.eval_splits:
+                trainer.evaluate(
+                    eval_dataset=tokenized.datasets[split.name], metric_key_prefix=split.key_prefix
+                )
+        if self._is_main_process():
+            path = trainer.save_timing_results()
+            self._print_summary(path)
+            _finish_wandb_run()
+
+    def _tokenize(self, source: Any, tokenizer: Any):
+        from timing_trainer.glue.tokenization import TokenizationSettings, prepare_tokenized
+
+        data_args = self.data_args
+        settings = TokenizationSettings(
+            max_seq_length=data_args.max_seq_length,
+            pad_to_max_length=data_args.pad_to_max_length,
+            max_train_samples=data_args.max_train_samples,
+            max_eval_samples=data_args.max_eval_samples,
+        )
+        # Rank 0 tokenizes (and fills the cache) first; the other ranks then read the cache.
+        with self.training_args.main_process_first(desc="tokenization"):
+            tokenized = prepare_tokenized(
+                source, tokenizer, self.task, settings, data_args.tokenization_cache_dir,
+                data_args.use_tokenization_cache,
+            )
+        datasets = tokenized.datasets
+        primary = self.task.eval_splits[0].name
+        self.config.update({
+            "tokenization_cache": tokenized.cache_status,
+            "n_train_samples": len(datasets["train"]),
+            "n_eval_samples": len(datasets[primary]),
+        })
+        for split in self.task.eval_splits[1:]:
+            self.config[f"n_{split.key_prefix}_samples"] = len(datasets[split.name])
+        return tokenized
+
+    def _build_trainer(self, model: Any, tokenizer: Any, tokenized: Any):
+        from transformers import DataCollatorWithPadding, default_data_collator
+
+        from timing_trainer import TimingTrainer
+        from timing_trainer.glue.metrics import make_compute_metrics
+
+        args = self.training_args
+        if self.data_args.pad_to_max_length:
+            collator = default_data_collator
+        else:
+            multiple = 8 if (args.fp16 or args.bf16) else None
+            collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple)
+        primary = self.task.eval_splits[0].name
+        trainer = TimingTrainer(
+            model=model,
+            args=args,
+            train_dataset=tokenized.datasets["train"],
+            eval_dataset=tokenized.datasets[primary],
+            processing_class=tokenizer,
+            data_collator=collator,
+            compute_metrics=make_compute_metrics(self.task),
+        )
+        self.trainer = trainer
+        results = trainer.timing_results
+        results.config.update(self.config)
+        for name, seconds in self.setup_times.items():
+            results.add_setup_time(name, seconds)
+        return trainer
+
+    def _print_summary(self, path: Any) -> None:
+        data = self.trainer.timing_results.to_dict()
+        parts = [self.task.display_name]
+        if data.get("finetuning_time") is not None:
+            n = len(data.get("finetuning_time_list") or [])
+            parts.append(f"finetuning_time {data['finetuning_time']:.3f} s (min of {n})")
+        if data.get("inference_time") is not None:
+            parts.append(f"inference_time {data['inference_time'] * 1e3:.2f} ms/batch")
+        for key, value in (data.get("eval_metrics") or {}).items():
+            if value is not None:
+                parts.append(f"{key} {value:.4f}")
+        print(f"{PROG}: " + ", ".join(parts) + f"; results: {path}")
+
+    # --- failures ---------------------------------------------------------------------------
+    def _record_failure(self, kind: str, exc: BaseException) -> str | None:
+        """Write the results file with status failed and fail the W&B run; return the path."""
+        if not self._is_main_process():
+            return None
+        message = f"{type(exc).__name__}: {one_line(exc)}"
+        try:
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            if kind == "exception":
+                from timing_trainer.atomic import atomic_write_text
+
+                text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                atomic_write_text(self.output_dir / TRACEBACK_FILE, text)
+            if self.trainer is not None:
+                return str(self._save_failed_with_trainer(kind, message))
+            return str(self._save_failed_without_trainer(kind, message))
+        except Exception as inner:  # noqa: BLE001 - never hide the original failure
+            print(f"{PROG}: could not write the failed results file: {one_line(inner)}",
+                  file=sys.stderr)
+            return None
+
+    def _save_failed_with_trainer(self, kind: str, message: str) -> Path:
+        """The trainer's results (whatever was measured), marked failed; saving them also ends
+        the trainer's W&B run as failed."""
+        results = self.trainer.timing_results
+        if results.status != "failed":  # the trainer records failures inside train()/evaluate()
+            results.mark_failed(kind, message)
+        return Path(self.trainer.save_timing_results())
+
+    def _save_failed_without_trainer(self, kind: str, message: str) -> Path:
+        """Failure while loading (e.g. out of memory): results from the config and setup times,
+        and, when reporting to W&B, a run that carries the config and ends failed."""
+        from timing_trainer.atomic import atomic_write_json
+        from timing_trainer.environment import collect_environment, precision_of
+        from timing_trainer.results import TimingResults
+        from timing_trainer.schema import RESULTS_FILENAME
+
+        results = TimingResults(
+            config=self.config, environment=collect_environment(precision_of(self.training_args))
+        )
+        for name, seconds in self.setup_times.items():
+            results.add_setup_time(name, seconds)
+        results.mark_failed(kind, message)
+        path = atomic_write_json(self.output_dir / RESULTS_FILENAME, results.to_dict())
+        self._fail_wandb_run(results)
+        return path
+
+    def _fail_wandb_run(self, results: Any) -> None:
+        try:
+            from timing_trainer.wandb_logging import WandbReporter, reports_to_wandb
+
+            if not reports_to_wandb(self.training_args):
+                return
+            reporter = WandbReporter(enabled=True, run_name=self.training_args.run_name)
+            reporter.update_config({**self.config, "environment": results.environment})
+            reporter.update_summary(results.summary())
+            reporter.finish_failed()
+        except Exception as exc:  # noqa: BLE001 - W&B trouble must not hide the run's failure
+            logger.warning("could not mark the W&B run failed: %s", one_line(exc))
+
+
+def _finish_wandb_run() -> None:
+    """End a finished run's W&B run now (exit code 0), not at interpreter exit: the results are
+    complete, and a caller that runs `main()` twice in one process gets two runs."""
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and getattr(wandb, "run", None) is not None:
+        wandb.run.finish()
+
+
+def report_bad_input(exc: BaseException) -> int:
+    print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _configure_logging() -> None:
+    """Log lines to stdout, so stderr keeps the one-line reasons a sweep log should show."""
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S",
+        stream=sys.stdout, level=logging.WARNING,
+    )
+    logger.setLevel(logging.INFO)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the program with `argv` (default: the command line) and return the exit status."""
+    try:
+        model_args, data_args, training_args = parse_args(argv)
+    except GlueInputError as exc:
+        return report_bad_input(exc)
+    _configure_logging()
+    return GlueRun(model_args, data_args, training_args).execute()

@@ -1,0 +1,197 @@
+"""A sweep file loaded and expanded into its runs, in the order W&B's controller proposes them.
+
+Torch-free and wandb-free: the cost model predicts a sweep's time from this expansion. The order
+comes from W&B's own controller package (`sweeps`, the one `wandb sweep --controller` runs): for
+grid, parameters sorted by name, the last name varying fastest, duplicate values collapsed. Our
+fallback (a plain product in that order) is used only if that package is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from timing_trainer.errors import CliError
+
+METHODS = ("grid", "random", "bayes")
+_GRID_CAP = 1_000_000
+
+
+def import_wandb_sweeps():
+    """W&B's controller package, or None; quiet about pydantic's v1-style config warning."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            import sweeps
+        except ImportError:  # pragma: no cover - sweeps is a dependency
+            return None
+    return sweeps
+
+
+class SweepFileError(CliError, ValueError):
+    """A sweep file that cannot be used; the message is one line naming the file."""
+
+
+def load_sweep_file(path: str | Path) -> dict[str, Any]:
+    """`yaml.safe_load` of a sweep file, checked to be a mapping with a known method."""
+    path = Path(path)
+    if not path.is_file():
+        raise SweepFileError(f"{path}: no such sweep file")
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise SweepFileError(f"{path}: not valid YAML{line}") from None
+    except UnicodeDecodeError:
+        raise SweepFileError(f"{path}: not a text file") from None
+    check_sweep_config(config, str(path))
+    return config
+
+
+def check_sweep_config(config: Any, where: str = "sweep config") -> None:
+    """The structural minimum every consumer needs: a mapping, a known method, parameters."""
+    if not isinstance(config, dict):
+        kind = "empty" if config is None else f"a {type(config).__name__}"
+        raise SweepFileError(f"{where}: a sweep file must be a YAML mapping, this one is {kind}")
+    method = config.get("method")
+    if method not in METHODS:
+        raise SweepFileError(
+            f"{where}: unknown sweep method {method!r}; use one of {', '.join(METHODS)}"
+        )
+    params = config.get("parameters")
+    if not isinstance(params, dict) or not params:
+        raise SweepFileError(f"{where}: `parameters` must be a non-empty mapping")
+    for name, spec in params.items():
+        if not isinstance(spec, dict):
+            raise SweepFileError(f"{where}: parameter {name!r} must be a mapping (value: / values:)")
+
+
+def value_hash(value: Any) -> str:
+    """W&B's grid identity of a value (md5 of its flow-style YAML), so duplicates collapse alike."""
+    text = yaml.dump(value, default_flow_style=True, sort_keys=True)
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+def run_key(params: dict[str, Any]) -> str:
+    """A stable id of one run's parameter values (the local agent's resume key)."""
+    text = json.dumps(params, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (random draws) -> Python numbers, so they print and serialise plainly."""
+    if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
+        return value.item()
+    return value
+
+
+def _flatten_run_config(config: dict[str, Any], order: list[str] | None = None) -> dict[str, Any]:
+    """`{"a": {"value": 1}}` (a SweepRun's config) -> `{"a": 1}`; nested parameters stay nested.
+
+    Keys come in `order` (the file's), so a run's arguments read in the order the file lists them.
+    """
+    out = {}
+    for key, spec in config.items():
+        if isinstance(spec, dict) and "value" in spec:
+            out[key] = _plain(spec["value"])
+        elif isinstance(spec, dict):
+            out[key] = _flatten_run_config(spec)
+        else:
+            out[key] = _plain(spec)
+    if order:
+        rank = {k: i for i, k in enumerate(order)}
+        out = dict(sorted(out.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+    return out
+
+
+def grid_size(sweep_config: dict[str, Any]) -> int:
+    """Number of runs of a grid sweep (after W&B's collapse of duplicate values)."""
+    size = 1
+    for spec in sweep_config["parameters"].values():
+        if "values" in spec:
+            size *= len({value_hash(v) for v in spec["values"]})
+        elif "min" in spec and "max" in spec and isinstance(spec["min"], int):
+            size *= spec["max"] - spec["min"] + 1
+    return size
+
+
+def _fallback_grid(sweep_config: dict[str, Any]) -> list[dict[str, Any]]:
+    params = sorted(sweep_config["parameters"].items())
+    names, choices = [], []
+    for name, spec in params:
+        names.append(name)
+        if "values" in spec:
+            seen, vals = set(), []
+            for v in spec["values"]:
+                if value_hash(v) not in seen:
+                    seen.add(value_hash(v))
+                    vals.append(v)
+            choices.append(vals)
+        else:
+            choices.append([spec.get("value")])
+    order = list(sweep_config["parameters"])
+    return [_flatten_run_config({n: {"value": v} for n, v in zip(names, combo)}, order)
+            for combo in itertools.product(*choices)]
+
+
+def expand_runs(
+    sweep_config: dict[str, Any], seed: int | None = None, count: int | None = None
+) -> list[dict[str, Any]]:
+    """Each run's parameter values (`{name: value}`), in W&B's order.
+
+    grid: every combination, W&B's order (`count` truncates). random: `count` draws (default the
+    file's `run_cap`), reproducible with `seed`. bayes cannot be listed ahead: each proposal
+    depends on the metrics of the runs before it.
+    """
+    check_sweep_config(sweep_config)
+    method = sweep_config["method"]
+    order = list(sweep_config["parameters"])
+    if method == "bayes":
+        raise SweepFileError(
+            "bayes sweeps cannot be expanded ahead of time (each run depends on earlier "
+            "results); run them with `wandb agent`, or use method grid or random"
+        )
+    wandb_sweeps = import_wandb_sweeps()
+
+    if method == "grid":
+        if wandb_sweeps is None:
+            runs = _fallback_grid(sweep_config)
+        else:
+            try:
+                # n is only an upper bound: the controller stops at the end of the grid.
+                proposed = wandb_sweeps.next_runs(sweep_config, [], validate=False, n=_GRID_CAP)
+            except (ValueError, AssertionError, KeyError, TypeError) as exc:
+                raise SweepFileError(f"sweep config: {exc}") from None
+            runs = [_flatten_run_config(r.config, order) for r in proposed if r is not None]
+        return runs[:count] if count is not None else runs
+
+    # random
+    n = count if count is not None else sweep_config.get("run_cap")
+    if not isinstance(n, int) or n <= 0:
+        raise SweepFileError("a random sweep needs a run count: --count N or `run_cap` in the file")
+    if wandb_sweeps is None:  # pragma: no cover
+        raise SweepFileError("random sweeps need W&B's `sweeps` package (pip install sweeps)")
+    import numpy as np
+
+    state_py, state_np = random.getstate(), np.random.get_state()
+    try:
+        if seed is not None:
+            random.seed(seed)
+            np.random.seed(seed)
+        proposed = wandb_sweeps.next_runs(sweep_config, [], validate=False, n=n)
+    except (ValueError, AssertionError, KeyError, TypeError) as exc:
+        raise SweepFileError(f"sweep config: {exc}") from None
+    finally:
+        if seed is not None:
+            random.setstate(state_py)
+            np.random.set_state(state_np)
+    return [_flatten_run_config(r.config, order) for r in proposed if r is not None]
