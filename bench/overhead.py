@@ -141,6 +141,51 @@ def run_once(kind, opts, initial_state, dataset, output_dir):
     return {"loop": probe.seconds, "call": call_seconds, "own": own}
 
 
+def hook_cost_per_step(opts, dataset, initial_state, output_dir, calls=2000, repeats=5):
+    """Host time our hooks add to one optimizer step, in seconds: the step events of both
+    trainers' callback handlers (plus TimingTrainer's shape counting), called in a tight loop.
+
+    A noise-robust complement to the A/B ratio: on a busy machine the ratio's noise dwarfs a
+    cost of a few microseconds.
+    """
+    import torch
+    from transformers import Trainer, TrainingArguments
+
+    from timing_trainer import TimingTrainer, TimingTrainingArguments
+    from timing_trainer.clock import Stopwatch
+    from timing_trainer.trainer import _BatchCounter, _TrainIteration
+
+    common = dict(output_dir=output_dir, report_to="none", disable_tqdm=True,
+                  use_cpu=not torch.cuda.is_available())
+    model = build_model(opts)
+    model.load_state_dict(initial_state)
+    plain = Trainer(model=model, args=TrainingArguments(**common))
+    timing = TimingTrainer(model=model, args=TimingTrainingArguments(**common))
+    iteration = _TrainIteration(Stopwatch(), _BatchCounter(model.config, training=True))
+    iteration.started = True  # the clock is running: the hooks take their steady-state path
+    timing._iteration = iteration
+    batch = {"input_ids": torch.stack([dataset[i]["input_ids"] for i in range(opts.batch_size)])}
+
+    def per_call(trainer, count):
+        handler, args, control = trainer.callback_handler, trainer.args, trainer.control
+        state = trainer.state
+        state.global_step, state.max_steps = 0, 10**9
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(calls):
+                handler.on_step_begin(args, state, control)
+                if count:
+                    iteration.counter.add(batch)
+                handler.on_step_end(args, state, control)
+            best = min(best, (time.perf_counter() - start) / calls)
+        return best
+
+    cost = per_call(timing, True) - per_call(plain, False)
+    timing._iteration = None
+    return max(cost, 0.0)
+
+
 def main(argv=None) -> int:
     opts = parse_args(argv)
     import torch
@@ -158,6 +203,7 @@ def main(argv=None) -> int:
             order = ("plain", "timing") if round_index % 2 == 0 else ("timing", "plain")
             for kind in order:
                 runs[kind].append(run_once(kind, opts, initial_state, dataset, tmp))
+        hook_seconds = hook_cost_per_step(opts, dataset, initial_state, tmp)
 
     def best(kind, key):
         return min(r[key] for r in runs[kind])
@@ -176,6 +222,8 @@ def main(argv=None) -> int:
         "loop_ratio_median": median("timing", "loop") / median("plain", "loop"),
         "call_ratio_min": best("timing", "call") / best("plain", "call"),
         "own_vs_probe": best("timing", "own") / best("timing", "loop"),
+        "hook_us_per_step": hook_seconds * 1e6,
+        "hook_share_of_step": hook_seconds / (best("plain", "loop") / opts.steps),
         "runs": runs,
     }
     print(f"overhead: TimingTrainer vs Trainer on {device}, {figures['model']}, "
@@ -189,6 +237,9 @@ def main(argv=None) -> int:
     print(f"{'whole train() call, min (s)':<34}{figures['plain_call_s']:>12.4f}"
           f"{figures['timing_call_s']:>12.4f}{figures['call_ratio_min']:>10.4f}")
     print(f"{'finetuning_time / probe':<34}{'':>12}{'':>12}{figures['own_vs_probe']:>10.4f}")
+    print(f"hook cost: {figures['hook_us_per_step']:.1f} us per optimizer step = "
+          f"{figures['hook_share_of_step']:.4%} of a step (implied loop ratio "
+          f"{1 + figures['hook_share_of_step']:.5f})")
     if opts.json:
         with open(opts.json, "w", encoding="utf-8") as handle:
             json.dump(figures, handle, indent=2)

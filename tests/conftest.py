@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -24,7 +25,16 @@ def _wandb_tmpdir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("WANDB_DIR", str(wandb_dir))
     monkeypatch.setenv("WANDB_CACHE_DIR", str(wandb_dir / "cache"))
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(wandb_dir / "config"))
+    _reset_wandb()  # W&B caches its settings (WANDB_DIR too) in a process-wide singleton
     yield
+    _reset_wandb()
+
+
+def _reset_wandb():
+    """Forget W&B's process-wide setup, so the next run reads this test's environment."""
+    setup = sys.modules.get("wandb.sdk.wandb_setup")
+    if setup is not None and getattr(setup, "_singleton", None) is not None:
+        setup.teardown()
 
 
 THESIS_RUNS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "thesis-runs")

@@ -38,3 +38,17 @@ def test_notebook_runs(name, runs, tmp_path, monkeypatch):
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "60 runs" in text and "CV R²" in text
     assert os.environ[SOURCES_ENV] == str(runs)
+
+
+def test_default_source_is_found_from_the_notebooks_folder(tmp_path, monkeypatch):
+    from timing_trainer.analysis.notebook import fmt, resolve_sources
+
+    (tmp_path / "demo" / "runs").mkdir(parents=True)
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.delenv(SOURCES_ENV, raising=False)
+    assert resolve_sources("demo/runs") == [str(tmp_path / "demo" / "runs")]
+    assert resolve_sources(["wandb:e/p", "demo/runs"])[0] == "wandb:e/p"
+    monkeypatch.setenv(SOURCES_ENV, "a.csv, wandb:e/p/s")
+    assert resolve_sources() == ["a.csv", "wandb:e/p/s"]
+    assert fmt(None) == "n/a" and fmt(0.98765) == "0.9877"

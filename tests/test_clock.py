@@ -160,3 +160,39 @@ def test_unsynchronized_host_clock_undercounts_on_gpu():
     x @ x
     synced = watch.stop()
     assert synced > unsynced
+
+
+def test_cuda_event_timer_logic_with_fake_events(monkeypatch):
+    """The event path on CPU: events are only recorded per interval, read in ms, synced once."""
+    torch = pytest.importorskip("torch")
+    from timing_trainer.clock import CudaEventIntervalTimer
+
+    clock = ManualClock()
+    syncs = []
+
+    class FakeEvent:
+        def __init__(self, enable_timing=False):
+            assert enable_timing
+            self.at = None
+
+        def record(self):
+            self.at = clock()
+
+        def synchronize(self):
+            syncs.append(self.at)
+
+        def elapsed_time(self, end):
+            return (end.at - self.at) * 1000.0  # CUDA reports milliseconds
+
+    monkeypatch.setattr(torch.cuda, "Event", FakeEvent)
+    timer = interval_timer_for("cuda:0")
+    assert isinstance(timer, CudaEventIntervalTimer) and timer.kind == "cuda_event"
+    for seconds in (0.05, 0.07):
+        timer.start()
+        clock.advance(seconds)
+        timer.stop()
+    assert syncs == []  # nothing waited while the intervals ran
+    assert timer.elapsed_seconds() == pytest.approx([0.05, 0.07])
+    assert len(syncs) == 1  # one synchronize, on the last event
+    with pytest.raises(StopwatchError):
+        timer.stop()

@@ -80,6 +80,14 @@ def test_stsb_scores_are_floats(tmp_path):
     assert columns["label"] == [4.25] and isinstance(columns["label"][0], float)
 
 
+def test_label_is_read_from_the_end_of_a_row(tmp_path):
+    header = "\t".join(TSV_LAYOUTS["stsb"].columns)
+    path = _write(tmp_path / "dev.tsv", [
+        header, "0\tmain\tMSRvid\t2012\t0001\tnone\tnone\tA plane.\tA jet\twith a tab.\t3.800"])
+    columns = read_tsv(path, get_task("stsb"))
+    assert columns["label"] == [3.8] and columns["sentence2"] == ["A jet"]
+
+
 def test_short_rows_are_skipped_and_labels_checked(tmp_path):
     header = "\t".join(TSV_LAYOUTS["qqp"].columns)
     path = _write(tmp_path / "train.tsv", [header, "1\t2\t3\tq one?\tq two?\t1", "7\t8\tbroken row"])

@@ -98,6 +98,18 @@ def test_stsb_is_scored_as_regression(assets, tmp_path, monkeypatch):
     assert set(metrics) >= {"eval_pearson", "eval_spearmanr"} and "eval_accuracy" not in metrics
 
 
+def test_do_eval_alone_times_inference_without_training(assets, tmp_path, monkeypatch):
+    import transformers
+
+    monkeypatch.setattr(transformers.Trainer, "training_step",
+                        lambda *a, **k: pytest.fail("an inference run must not train"))
+    out = tmp_path / "inference"
+    assert run.main(_argv(assets, "qnli", out, "--do_eval")) == 0
+    data = _results(out)
+    assert data["finetuning_time"] is None and data["inference_total_time"] > 0
+    assert "eval_accuracy" in data["eval_metrics"]
+
+
 def test_second_run_reuses_the_tokenization_cache(assets, tmp_path):
     first, second = tmp_path / "a" / "run", tmp_path / "b" / "run"
     cache = f"--tokenization_cache_dir={tmp_path / 'shared-cache'}"
@@ -194,6 +206,19 @@ def test_other_exception_is_exit_1_with_traceback_file(assets, tmp_path, monkeyp
     assert "Traceback" not in err and "failed: something broke in the loss" in err
 
 
+def test_interrupt_is_recorded_and_exit_130(assets, tmp_path, monkeypatch, capsys):
+    import transformers
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(transformers.Trainer, "training_step", interrupt)
+    out = tmp_path / "ctrl-c"
+    assert run.main(_argv(assets, "rte", out)) == 130
+    assert _results(out)["error"]["kind"] == "interrupted"
+    assert "timing_trainer.glue: interrupted" in capsys.readouterr().err
+
+
 def _spy_wandb_finish(monkeypatch):
     """Record (exit code, config, summary) of every W&B run as it finishes (offline mode)."""
     pytest.importorskip("wandb")
@@ -211,7 +236,8 @@ def _spy_wandb_finish(monkeypatch):
 
 
 def test_finished_run_logs_sweep_parameters_to_wandb(assets, tmp_path, monkeypatch):
-    monkeypatch.delenv("WANDB_PROJECT", raising=False)
+    monkeypatch.setenv("WANDB_PROJECT", "restored-after-the-test")
+    monkeypatch.delenv("WANDB_PROJECT")
     finished = _spy_wandb_finish(monkeypatch)
     argv = [a for a in _argv(assets, "rte", tmp_path / "w") if a != "--report_to=none"]
     assert run.main([*argv, "--report_to=wandb", "--learning_rate=4e-5", "--fp16=False"]) == 0
@@ -228,7 +254,8 @@ def test_finished_run_logs_sweep_parameters_to_wandb(assets, tmp_path, monkeypat
 def test_failed_run_is_marked_failed_in_wandb(assets, tmp_path, monkeypatch):
     """Offline W&B: the project defaults to timing-trainer, the run's config holds the sweep's
     parameters, and the run ends with a non-zero exit code (failed)."""
-    monkeypatch.delenv("WANDB_PROJECT", raising=False)
+    monkeypatch.setenv("WANDB_PROJECT", "restored-after-the-test")
+    monkeypatch.delenv("WANDB_PROJECT")
     monkeypatch.setattr(run, "load_model", _oom)
     finished = _spy_wandb_finish(monkeypatch)
     argv = [a for a in _argv(assets, "rte", tmp_path / "w") if a != "--report_to=none"]

@@ -26,7 +26,8 @@ def _always_unpatch():
 
 
 def test_unmodified_script_gets_timed(tmp_path):
-    patched = patch_trainer(finetuning_iters=2, inference_warmup_batches=0)
+    patched = patch_trainer(finetuning_iters=2, inference_warmup_batches=0,
+                            cv_warning_threshold=10.0)
     assert transformers.Trainer is patched and transformers.trainer.Trainer is patched
     assert issubclass(patched, TimingTrainer) and issubclass(patched, ORIGINAL)
     namespace = runpy.run_path(str(SCRIPT))  # the script imports Trainer after the patch

@@ -37,7 +37,9 @@ FAKE_PROGRAM = textwrap.dedent(
     if marker and os.path.exists(marker):
         open(os.path.join(run_dir, "started"), "w").close()
         time.sleep(60)
-    results = {"status": "finished", "error": None, "finetuning_time": 0.01}
+    score = -(float(args.get("x", 0)) - 0.3) ** 2
+    results = {"status": "finished", "error": None, "finetuning_time": 0.01,
+               "eval_metrics": {"score": score}}
     mode = args.get("mode", "ok")
     if mode == "oom":
         results = {"status": "failed", "error": {"kind": "oom", "message": "CUDA out of memory"}}
@@ -251,7 +253,8 @@ def test_a_run_killed_half_way_is_rerun_and_counted_once(tmp_path, fake_program)
     assert "3 finished, 0 failed of 3" in out
 
 
-def test_ctrl_c_kills_the_child_and_stops_cleanly(tmp_path, fake_program):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
+def test_ctrl_c_kills_the_child_and_stops_cleanly(tmp_path, fake_program, sig):
     marker = tmp_path / "hang"
     marker.touch()
     config = make_config(fake_program, a=[1, 2], hang_if=str(marker))
@@ -259,12 +262,12 @@ def test_ctrl_c_kills_the_child_and_stops_cleanly(tmp_path, fake_program):
     runs_dir = tmp_path / "runs"
     agent = _start_cli_agent(sweep_file, runs_dir, tmp_path)
     rec = _wait_for_hanging_run(runs_dir, agent)
-    agent.send_signal(signal.SIGINT)
+    agent.send_signal(sig)
     out, _ = agent.communicate(timeout=30)
     assert agent.returncode == 130, out
     assert not _pid_alive(rec["pid"]) or _is_zombie(rec["pid"])
     after = json.loads((runs_dir / rec["dir"] / RECORD_FILE).read_text())
-    assert after["status"] == "interrupted" and after["reason_kind"] == "interrupted"
+    assert after["status"] == "interrupted" and after["reason_kind"] == "interrupted", (after, out)
     assert len(records(runs_dir)) == 1  # the second run never started
     assert "interrupted" in out
 
@@ -320,3 +323,78 @@ def test_a_missing_program_is_refused_before_any_run(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "not found" in err
     assert not (tmp_path / "runs").exists()
+
+
+def test_bayes_sweeps_propose_runs_from_earlier_results_and_resume(tmp_path, fake_program):
+    config = {"name": "bayes", "method": "bayes", "program": str(fake_program),
+              "metric": {"name": "score", "goal": "maximize"},
+              "parameters": {"x": {"min": 0.0, "max": 1.0}, "tag": {"value": "b"}}}
+    runs_dir = tmp_path / "runs"
+    first = run_agent(config, runs_dir, count=3, seed=1)
+    assert first.exit_code == 0 and len(first.attempted) == 3
+    recs = records(runs_dir)
+    assert [r["index"] for r in recs] == [0, 1, 2]
+    for rec in recs:
+        assert 0.0 <= rec["params"]["x"] <= 1.0 and rec["params"]["tag"] == "b"
+        assert rec["metric"] == pytest.approx(-((rec["params"]["x"] - 0.3) ** 2))
+    second = run_agent(config, runs_dir, count=2)
+    assert len(second.attempted) == 2 and second.skipped == 3
+    assert [r["index"] for r in records(runs_dir)] == [0, 1, 2, 3, 4]
+    state = json.loads((runs_dir / STATE_FILE).read_text())
+    assert state["counts"] == {"finished": 5} and state["seed"] == 1
+    with pytest.raises(Exception, match="run count"):
+        LocalAgent({**config}, AgentOptions(runs_dir=runs_dir, progress=False))
+
+
+def test_random_sweeps_keep_their_seed_and_resume(tmp_path, fake_program):
+    config = {"name": "rnd", "method": "random", "program": str(fake_program), "run_cap": 3,
+              "parameters": {"x": {"min": 0.0, "max": 1.0}}}
+    runs_dir = tmp_path / "runs"
+    assert len(run_agent(config, runs_dir, count=2).attempted) == 2
+    seed = json.loads((runs_dir / STATE_FILE).read_text())["seed"]
+    second = run_agent(config, runs_dir)  # no seed given: the state file's seed, the same draws
+    assert len(second.attempted) == 1 and second.skipped == 2
+    xs = [r["params"]["x"] for r in records(runs_dir)]
+    from timing_trainer.sweep.runs import expand_runs
+
+    assert xs == [r["x"] for r in expand_runs(config, seed=seed)]
+
+
+def test_a_bayes_search_that_cannot_propose_stops_with_one_line(tmp_path, fake_program, capsys):
+    config = {"name": "b", "method": "bayes", "program": str(fake_program), "run_cap": 2,
+              "metric": {"name": "score", "goal": "maximize"},
+              "parameters": {"x": {"value": 1}}}  # nothing to search
+    path = write_sweep(tmp_path, config)
+    assert cli_main(["sweep", str(path), "--runs-dir", str(tmp_path / "runs"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "searchable parameter" in err[-1]
+
+
+def test_classify_reads_exit_status_and_results(tmp_path):
+    from timing_trainer.sweep.agent import classify
+
+    log = tmp_path / "run.log"
+    log.write_text("loading\nRuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n\n")
+    assert classify(0, None, log) == ("finished", None, None)
+    assert classify(3, None, log)[:2] == ("failed", "oom")
+    assert "Tried to allocate" in classify(3, None, log)[2]
+    failed = {"status": "failed", "error": {"kind": "exception", "message": "bad"}}
+    assert classify(1, failed, log) == ("failed", "exception", "bad")
+    assert classify(0, failed, log)[:2] == ("failed", "exception")
+    assert classify(-9, None, log) == ("failed", "killed", "killed by signal SIGKILL")
+    assert classify(7, None, log)[1] == "nonzero_exit"
+
+
+def test_a_second_agent_on_the_same_runs_folder_is_refused(tmp_path, fake_program):
+    import fcntl
+
+    from timing_trainer.sweep.runs import SweepFileError
+
+    config = make_config(fake_program, a=[1])
+    runs_dir = tmp_path / "runs"
+    runs_dir.mkdir()
+    with open(runs_dir / ".agent.lock", "a+") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(SweepFileError, match="another agent"):
+            run_agent(config, runs_dir)
+    assert run_agent(config, runs_dir).exit_code == 0  # released: runs

@@ -103,3 +103,15 @@ def test_runs_module_is_torch_free():
             "print('torch' in sys.modules or 'transformers' in sys.modules or 'wandb' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_seeded_random_draw_is_the_same_in_a_fresh_interpreter():
+    import subprocess
+    import sys
+
+    code = ("from timing_trainer.sweep.runs import expand_runs; "
+            "c = {'method': 'random', 'run_cap': 2, 'parameters': {'x': {'min': 0.0, 'max': 1.0}}}; "
+            "print(expand_runs(c, seed=5))")
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    config = {"method": "random", "run_cap": 2, "parameters": {"x": {"min": 0.0, "max": 1.0}}}
+    assert first.stdout.strip() == str(expand_runs(config, seed=5))

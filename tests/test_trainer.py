@@ -89,6 +89,10 @@ def test_train_metrics_and_results_file(tmp_path):
                             eval_dataset=token_dataset(20, seed=1), compute_metrics=accuracy)
     trainer.timing_results.add_setup_time("model_load", 0.5)
     metrics = trainer.train().metrics
+    for key in ("finetuning_time", "finetuning_time_list", "finetuning_time_median",
+                "finetuning_time_mean", "finetuning_time_std", "finetuning_time_cv",
+                "train_samples_per_second", "train_tokens_per_second", "setup_time"):
+        assert metrics[key] is not None, key
     times = metrics["finetuning_time_list"]
     assert len(times) == 3 and all(t > 0 for t in times)
     assert metrics["finetuning_time"] == min(times)
@@ -272,3 +276,33 @@ def test_resume_with_several_iterations_is_refused(tmp_path):
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="finetuning_iters=1"):
             trainer.train(resume_from_checkpoint=str(tmp_path))
+
+
+@pytest.mark.gpu
+def test_cuda_run_uses_events_peak_memory_and_mfu(tmp_path):
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    from timing_trainer.flops import gpu_family
+
+    recorder = StepRecorder()
+    trainer = TimingTrainer(model=tiny_bert(), args=_args(tmp_path, use_cpu=False, finetuning_iters=2),
+                            train_dataset=token_dataset(40), eval_dataset=token_dataset(20, seed=1),
+                            compute_metrics=accuracy, callbacks=[recorder])
+    trainer.train()
+    trainer.evaluate()
+    data = json.loads((tmp_path / "out" / RESULTS_FILENAME).read_text())
+    validate_results(data)
+    env = data["environment"]
+    assert env["device"] == "cuda" and env["gpu_name"] and env["gpu_count"] >= 1
+    assert env["cuda_version"]
+    assert data["inference_timer"] == "cuda_event"
+    latencies = data["inference_time_list"]
+    assert len(latencies) == 3 and all(t > 0 for t in latencies)
+    assert sum(latencies) <= data["inference_total_time"] * 1.05
+    assert data["peak_memory_train_bytes"] > 0 and data["peak_memory_eval_bytes"] > 0
+    first, second = recorder.iterations
+    assert first["lr"] == second["lr"]
+    assert torch.equal(first["start_weights"], second["start_weights"])
+    if gpu_family(env["gpu_name"]):
+        assert data["peak_tflops"] > 0
+        assert 0 < data["mfu_train"] < 1 and 0 < data["mfu_eval"] < 1

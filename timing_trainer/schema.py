@@ -12,7 +12,8 @@ Top-level keys (all present in every file; a figure that was not measured is nul
   finetuning_iters, seed, precision, world_size, n_train_samples, n_eval_samples, ...).
 - Fine-tuning: `setup_time`, `finetuning_time` (min of the list), `finetuning_time_list`,
   `finetuning_time_median`, `_mean`, `_std`, `_cv`, `train_samples_per_second`,
-  `train_tokens_per_second`, `train_steps` (optimizer steps of one iteration).
+  `train_tokens_per_second`, `train_steps` (optimizer steps of one iteration),
+  `setup_time_parts` (the named parts that add up to `setup_time`).
 - Inference (the primary evaluation set): `inference_total_time` (whole set, min over
   evaluations), `inference_time` (min per-batch forward latency over full batches),
   `inference_time_list` (every batch, in order, across every evaluation of the run),
@@ -46,6 +47,8 @@ _INFERENCE_PROPERTIES = {
     "inference_time_median": _NUMBER_OR_NULL,
     "inference_time_p90": _NUMBER_OR_NULL,
     "inference_samples_per_second": _NUMBER_OR_NULL,
+    "inference_tokens_per_second": _NUMBER_OR_NULL,
+    "inference_timer": {"enum": ["cuda_event", "host", None]},
 }
 
 RESULTS_JSON_SCHEMA: dict[str, Any] = {
@@ -89,6 +92,8 @@ RESULTS_JSON_SCHEMA: dict[str, Any] = {
         "finetuning_time_cv": _NUMBER_OR_NULL,
         "train_samples_per_second": _NUMBER_OR_NULL,
         "train_tokens_per_second": _NUMBER_OR_NULL,
+        "train_steps": {"type": ["integer", "null"]},
+        "setup_time_parts": {"type": "object", "additionalProperties": {"type": "number"}},
         **_INFERENCE_PROPERTIES,
         "evaluations": {
             "type": "array",

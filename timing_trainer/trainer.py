@@ -402,20 +402,26 @@ class TimingTrainer(Trainer):
             raise ValueError("TimingTrainer.evaluate() needs an evaluation dataset: pass "
                              "eval_dataset= to the trainer or to evaluate()")
         try:
-            return super().evaluate(eval_dataset, ignore_keys=ignore_keys,
-                                    metric_key_prefix=metric_key_prefix)
+            metrics = super().evaluate(eval_dataset, ignore_keys=ignore_keys,
+                                       metric_key_prefix=metric_key_prefix)
         except BaseException as exc:
             self._record_failure(exc)
             raise
+        if not self.is_in_train:  # an evaluation inside the training loop waits for train()
+            self._after_measurement()
+        return metrics
 
     def predict(self, test_dataset: Any, ignore_keys: list[str] | None = None,
                 metric_key_prefix: str = "test"):
         try:
-            return super().predict(test_dataset, ignore_keys=ignore_keys,
-                                   metric_key_prefix=metric_key_prefix)
+            output = super().predict(test_dataset, ignore_keys=ignore_keys,
+                                     metric_key_prefix=metric_key_prefix)
         except BaseException as exc:
             self._record_failure(exc)
             raise
+        if not self.is_in_train:
+            self._after_measurement()
+        return output
 
     def evaluation_loop(self, dataloader, description, prediction_loss_only=None,
                         ignore_keys=None, metric_key_prefix="eval"):
@@ -490,8 +496,6 @@ class TimingTrainer(Trainer):
             for key in ("inference_time", "inference_total_time", "inference_time_median",
                         "inference_time_p90", "inference_samples_per_second"):
                 output.metrics[f"{metric_key_prefix}_{key}"] = figures[key]
-        if not in_train:
-            self._after_measurement()
         return output
 
     # --- results -----------------------------------------------------------------------------

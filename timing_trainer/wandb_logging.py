@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -114,9 +115,12 @@ def wandb_config(args: Any, options: Any, results_config: dict[str, Any],
     return config
 
 
+# `hub_token`, `push_to_hub_token`, `api_key`, `secret`, `password`; not `use_tokenization_cache`.
+_SECRET_KEY = re.compile(r"(^|_)(token|api_key|apikey|secret|password)$|secret|password", re.I)
+
+
 def _loggable(key: str, value: Any) -> bool:
     """Leave tokens and secrets out of the config, whatever the arguments hold."""
-    lowered = key.lower()
-    if "token" in lowered or "secret" in lowered or "password" in lowered or "api_key" in lowered:
+    if _SECRET_KEY.search(key):
         return False
     return isinstance(value, (str, int, float, bool, type(None), list, tuple, dict))

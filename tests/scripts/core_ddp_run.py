@@ -47,6 +47,11 @@ def main(output_dir: str, sleep_seconds: float) -> None:
     trainer.evaluate()
     print(f"DONE rank={os.environ.get('RANK')} steps={trainer.state.global_step} "
           f"world={args.world_size}", flush=True)
+    import torch.distributed as dist
+
+    if dist.is_initialized():  # a clean shutdown: gloo threads left alive can abort at exit
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":

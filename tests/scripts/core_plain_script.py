@@ -3,10 +3,13 @@
 Usage: python core_plain_script.py OUTPUT_DIR
 """
 
+import os
 import sys
 
-from scripts.core_tiny import accuracy, tiny_bert, token_dataset
-from transformers import Trainer, TrainingArguments
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from scripts.core_tiny import accuracy, tiny_bert, token_dataset  # noqa: E402
+from transformers import Trainer, TrainingArguments  # noqa: E402
 
 
 def main(output_dir: str) -> dict:

@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
                   f"eta² = {row['eta_sq']:.3f}")
     if summary.get("loglinear"):
         ll = summary["loglinear"]
+        cv = ll["cv"]["r2_mean"]
         print(f"  log-linear R² = {ll['r2']:.4f} (adj. {ll['adj_r2']:.4f}, n = {ll['n']}), "
-              f"{ll['cv']['k']}-fold CV R² = {ll['cv']['r2_mean']}")
+              f"{ll['cv']['k']}-fold CV R² = {'n/a' if cv is None else f'{cv:.4f}'}")
     print(f"report: {report}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SOURCES_ENV = "TIMING_TRAINER_ANALYSIS_SOURCES"  # os.pathsep-separated list of sources
+SOURCES_ENV = "TIMING_TRAINER_ANALYSIS_SOURCES"  # comma-separated (":" is in wandb: paths)
 TREES_ENV = "TIMING_TRAINER_FOREST_TREES"  # tests run the notebooks with fewer trees
 DEFAULT_SOURCE = "demo/runs"
 
@@ -18,7 +18,7 @@ def resolve_sources(default: str | list[str] = DEFAULT_SOURCE) -> list[str]:
     `notebooks/`. `wandb:` paths pass through unchanged.
     """
     env = os.environ.get(SOURCES_ENV)
-    sources = env.split(os.pathsep) if env else ([default] if isinstance(default, str)
+    sources = [s.strip() for s in env.split(",")] if env else ([default] if isinstance(default, str)
                                                   else list(default))
     return [_locate(s) for s in sources if s]
 
@@ -35,3 +35,8 @@ def _locate(source: str) -> str:
 
 def forest_trees(default: int = 500) -> int:
     return int(os.environ.get(TREES_ENV, default))
+
+
+def fmt(value, digits: int = 4) -> str:
+    """A score for printing: `n/a` where it could not be computed (too few runs)."""
+    return "n/a" if value is None else f"{value:.{digits}f}"

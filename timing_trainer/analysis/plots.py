@@ -1,22 +1,20 @@
 """Plots of the analysis. Each takes `ax=None` (a new figure then) and returns the axes.
 
 Readable at a glance: axis labels with units, log scales where times span decades, titles that
-say what is shown. matplotlib only (no seaborn import cost), Agg-safe.
+say what is shown. matplotlib only (no seaborn import cost). The backend is left to matplotlib
+(inline in notebooks, Agg on a headless machine); `save` closes each figure it writes.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from timing_trainer.analysis.columns import LABELS, TIME_LABELS  # noqa: E402
+from timing_trainer.analysis.columns import LABELS, TIME_LABELS
 
 
 def _axes(ax, size=(7, 4.5)):

@@ -19,9 +19,13 @@ import sys
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from timing_trainer.glue.errors import GlueInputError, one_line
 from timing_trainer.tasks import TASK_NAMES, UnknownTaskError, canonical_task_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from timing_trainer.arguments import TimingTrainingArguments
 
 RUN_DIR_ENV = "TIMING_TRAINER_RUN_DIR"
 
@@ -204,7 +208,9 @@ def _parse(parser, argv: list[str]):
     return parser.parse_args_into_dataclasses(argv, look_for_args_file=False)
 
 
-def parse_args(argv: list[str] | None = None):
+def parse_args(
+    argv: list[str] | None = None,
+) -> tuple[ModelArguments, DataArguments, TimingTrainingArguments]:
     """Parse the command line (or one `.json` file) into the three argument objects.
 
     Returns `(ModelArguments, DataArguments, TimingTrainingArguments)`; raises GlueInputError

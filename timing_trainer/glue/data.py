@@ -13,6 +13,8 @@ TSV facts (from GLUE-baselines and the old `transformers` GLUE processors):
 - quotes are text, not field delimiters (`csv.QUOTE_NONE`): `"Yes," he said.` stays as it is;
 - labels are integers (CoLA, SST-2, MRPC, QQP, WNLI), names (MNLI, QNLI, RTE) or float scores
   (STS-B); names map to the Hub's label ids through the task table;
+- the label is read from the end of a row where the header ends with it (`line[-1]`, as the old
+  processors did), so a stray tab inside a sentence does not shift it;
 - rows with too few fields (a handful in QQP's train.tsv) are skipped with a warning, as the old
   processors did.
 
@@ -181,7 +183,12 @@ def _field_positions(path: Path, task: GlueTask, first_row: list[str] | None) ->
             f"{task.display_name} file {str(path)!r}: missing column "
             f"{', '.join(repr(m) for m in missing)} (header: {', '.join(header)})"
         )
-    return {name: header.index(name) for name in needed}
+    positions = {name: header.index(name) for name in needed}
+    if header[-1] == layout.label_field:
+        # The label is the last field of a row, as the old GLUE processors read it (`line[-1]`):
+        # a stray tab inside a sentence then cannot shift it.
+        positions[layout.label_field] = -1
+    return positions
 
 
 def check_tsv_header(path: Path, task: GlueTask) -> None:
@@ -220,7 +227,9 @@ def read_tsv(path: str | Path, task: GlueTask) -> dict[str, list[Any]]:
         positions = _field_positions(path, task, first)
         if not layout.has_header and first is not None:
             rows = _chain_first(first, rows)
-        width = max(positions.values()) + 1
+        last_text = max(positions[f] for f in layout.text_fields)
+        label_at = positions[layout.label_field]
+        width = last_text + 2 if label_at < 0 else max(last_text, label_at) + 1  # fields needed
         line = 1 if layout.has_header else 0
         for row in rows:
             line += 1

@@ -7,9 +7,10 @@ scores, quotes inside sentences) and `DIR/models/tiny-cased`, `DIR/models/tiny-u
 models of a few thousand parameters built from a config, with a WordPiece vocabulary made from the
 generated corpus. Nothing is downloaded, and the same seed writes the same bytes.
 
-The pattern: every example carries one or two "signal" words of its class (for pair tasks in the
-second sentence), among neutral filler words, so accuracy rises above chance after a short
-training; STS-B's score is the number of signal words in the second sentence.
+The pattern: every example carries two or three "signal" words of its class (pair tasks: one in
+the first sentence, the rest in the second) among neutral filler words, so accuracy rises well
+above chance within a few dozen steps; 10% of the labels are flipped, so it stays below 1.
+STS-B's score is the number of signal words in the second sentence.
 
 Command line: `timing-trainer demo-assets DIR [--tasks rte sst2] [--train-size N] [--dev-size N]`.
 """
@@ -39,6 +40,7 @@ _SIGNALS = (
     ("wonderful", "brilliant", "lovely", "excellent"),
     ("perhaps", "possibly", "maybe", "somewhat"),
 )
+_LABEL_NOISE = 0.1
 _PUNCTUATION = (".", ",", '"', "'", "?", "!", "-", "(", ")", ":", ";")
 _SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -65,6 +67,8 @@ def _example(task: GlueTask, rng: random.Random) -> tuple[tuple[str, ...], int |
     else:
         label = rng.randrange(task.num_labels)
         signals = [rng.choice(_SIGNALS[label]) for _ in range(rng.randint(2, 3))]
+        if rng.random() < _LABEL_NOISE:  # so that accuracy has a ceiling below 1, as real data
+            label = rng.choice([k for k in range(task.num_labels) if k != label])
     if not task.is_pair:
         return (_sentence(rng, signals),), label
     first = _sentence(rng, signals[:1], question=task.name in ("qnli", "qqp"))
@@ -86,7 +90,7 @@ def _row(task: GlueTask, index: int, texts, label, layout, dev: bool) -> list[st
         "index": str(index), "id": str(index), "qid1": str(2 * index + 1),
         "qid2": str(2 * index + 2), "#1 ID": str(100000 + index), "#2 ID": str(200000 + index),
         "promptID": str(31000 + index), "pairID": f"{31000 + index}e", "genre": "fiction",
-        "filename": "MSRvid", "year": "2012test", "old_index": str(index), "source1": "none",
+        "filename": "MSRvid", "year": "2012test", "old_index": f"{index:04d}", "source1": "none",
         "source2": "none", "source": "gj04", "label1": label_text, "label2": label_text,
         "label3": label_text, "label4": label_text, "label5": label_text,
         "original_label": "" if label else "*",

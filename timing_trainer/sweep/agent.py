@@ -6,14 +6,19 @@ controller's part (the run order from W&B's `sweeps` package, see `runs`) and th
 books, so it works for any program a sweep file names:
 
     RUNS_DIR/sweep_state.json          the sweep: every run's status, rewritten after every run
+    RUNS_DIR/.agent.lock               held while an agent runs the sweep (one agent per folder)
     RUNS_DIR/NNN-KEY/agent_record.json one run: parameters, command, exit status, reason, wall time
     RUNS_DIR/NNN-KEY/run.log           the run's stdout and stderr (every attempt, appended)
     RUNS_DIR/NNN-KEY/...               whatever the program writes there (timing_results.json)
 
 KEY is a hash of the run's parameter values, so a second invocation recognises its runs: finished
-ones are skipped, the rest are run again. Both JSON files are written atomically, and a run's
-record is the source of truth (the state file is rebuilt from the records), so killing the agent
-at any moment loses no finished run. Ctrl-C (or SIGTERM) stops the running child (SIGINT to its
+ones are skipped, the rest are run again. Grid and random sweeps are expanded up front (`runs`);
+a bayes sweep gets one run at a time from W&B's own bayes search (the `sweeps` package), fed with
+the metric each finished run wrote in its `timing_results.json` (`eval_metrics`, else a top-level
+key; a run without it counts as W&B counts a run without the metric).
+
+Both JSON files are written atomically, and a run's record is the source of truth (the state
+file is rebuilt from the records), so killing the agent at any moment loses no finished run. Ctrl-C (or SIGTERM) stops the running child (SIGINT to its
 process group, SIGKILL after a grace period), records the run as interrupted, and stops.
 
 Exit status: 0 when every run attempted finished or failed for lack of memory (an out-of-memory
@@ -33,6 +38,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -170,10 +176,10 @@ class LocalAgent:
         if options.wandb_mode not in WANDB_MODES:
             raise SweepFileError(f"--wandb must be one of {', '.join(WANDB_MODES)}")
         if config.get("method") == "bayes":
-            raise SweepFileError(
-                "the local agent runs grid and random sweeps; bayes needs W&B's server "
-                "(`wandb sweep` then `wandb agent`)"
-            )
+            if not options.count and not config.get("run_cap"):
+                raise SweepFileError("a bayes sweep needs a run count: --count N or `run_cap`")
+            if not isinstance(config.get("metric"), dict) or not config["metric"].get("name"):
+                raise SweepFileError("a bayes sweep needs `metric: {name: ..., goal: ...}`")
         self.config = config
         self.options = options
         self.sweep_file = sweep_file
@@ -196,7 +202,7 @@ class LocalAgent:
     # -- planning -------------------------------------------------------------------------
 
     def _resolve_seed(self) -> int | None:
-        if self.config["method"] != "random":
+        if self.config["method"] not in ("random", "bayes"):
             return self.options.seed
         if self.options.seed is not None:
             return self.options.seed
@@ -206,6 +212,8 @@ class LocalAgent:
         return random.SystemRandom().randrange(2**31)
 
     def _plan(self) -> list[PlannedRun]:
+        if self.config["method"] == "bayes":
+            return []  # proposed one at a time, from the results so far (see _propose)
         count = None
         if self.config["method"] == "random" and not self.config.get("run_cap"):
             count = self.options.count
@@ -229,6 +237,53 @@ class LocalAgent:
     def pending(self) -> list[PlannedRun]:
         todo = [r for r in self.plan if self.records.get(r.key, {}).get("status") != "finished"]
         return todo[: self.options.count] if self.options.count is not None else todo
+
+    # -- bayes: W&B's controller code, fed with the runs' results read from their folders ------
+
+    def _adopt_recorded_runs(self) -> None:
+        """A bayes sweep's plan is the runs proposed so far, as their records say."""
+        recs = sorted(self.records.values(), key=lambda r: r.get("index", 0))
+        self.plan = [PlannedRun(r["index"], r["key"], r["params"], r["dir"]) for r in recs]
+
+    def _bayes_budget(self, retries: int) -> int:
+        """How many new runs this call may propose."""
+        cap = self.config.get("run_cap")
+        room = (cap - len(self.plan)) if isinstance(cap, int) and cap > 0 else None
+        mine = (self.options.count - retries) if self.options.count is not None else None
+        budget = min(x for x in (room, mine) if x is not None)
+        return max(0, budget)
+
+    def _propose(self) -> PlannedRun:
+        """The next run from W&B's bayes search (caller holds the lock)."""
+        import numpy as np
+
+        from timing_trainer.sweep.runs import _flatten_run_config, import_wandb_sweeps, run_key
+
+        wandb_sweeps = import_wandb_sweeps()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import sweeps.bayes_search  # noqa: F401  (before seeding: its import draws numbers)
+        metric = self.config["metric"]["name"]
+        history = []
+        for run in self.plan:
+            rec = self.records.get(run.key) or {}
+            status = rec.get("status", "running")
+            state = {"finished": "finished", "failed": "failed"}.get(status, "running")
+            summary = {metric: rec["metric"]} if rec.get("metric") is not None else {}
+            history.append(wandb_sweeps.SweepRun(
+                config={k: {"value": v} for k, v in run.params.items()},
+                state=state, summaryMetrics=summary,
+            ))
+        if self.seed is not None:
+            np.random.seed((self.seed + len(self.plan)) % 2**32)
+        with warnings.catch_warnings():  # the Gaussian process's convergence chatter
+            warnings.simplefilter("ignore")
+            proposed = wandb_sweeps.next_run(self.config, history, validate=False)
+        params = _flatten_run_config(proposed.config, list(self.config["parameters"]))
+        index = len(self.plan)
+        run = PlannedRun(index, run_key(params), params, f"{index:03d}-{run_key(params)}")
+        self.plan.append(run)
+        return run
 
     # -- commands -------------------------------------------------------------------------
 
@@ -323,6 +378,7 @@ class LocalAgent:
         else:
             status, kind, message = classify(returncode, results, log_path)
         record.update(
+            metric=_metric_value(results, (self.config.get("metric") or {}).get("name")),
             status=status, exit_code=returncode, reason_kind=kind, reason=message,
             wall_time=round(wall, 3), ended_at=now_iso(),
             results_file=RESULTS_FILE if results is not None else None,
@@ -395,27 +451,39 @@ class LocalAgent:
         """Run every pending run (at most `count`), one worker per GPU (CPU: one at a time)."""
         out = out or sys.stderr
         self.load_records()
+        bayes = self.config["method"] == "bayes"
+        if bayes:
+            self._adopt_recorded_runs()
         todo = self.pending()
+        new_runs = self._bayes_budget(len(todo)) if bayes else 0
         skipped = sum(1 for r in self.plan if self.records.get(r.key, {}).get("status") == "finished")
         start = time.monotonic()
         if self.options.dry_run:
             self._print_dry_run(todo, skipped)
             return SweepOutcome(self.records, [], skipped, False, 0.0)
         self.runs_dir.mkdir(parents=True, exist_ok=True)
+        lock = _lock_runs_dir(self.runs_dir)
         with self._lock:
             self._write_state()
         print(f"sweep {self.name}: {len(self.plan)} runs, {skipped} finished earlier, "
-              f"{len(todo)} to run; runs in {self.runs_dir}", file=out)
+              f"{len(todo) + new_runs} to run; runs in {self.runs_dir}", file=out)
         queue = list(todo)
         attempted: list[str] = []
-        bar = _progress_bar(len(todo), self.name, out, self.options.progress)
+        proposals = [new_runs]
+        bar = _progress_bar(len(todo) + new_runs, self.name, out, self.options.progress)
 
-        def worker(gpu: str | None) -> None:
+        errors: list[BaseException] = []
+
+        def work(gpu: str | None) -> None:
             while not self._stop.is_set():
                 with self._lock:
-                    if not queue:
+                    if queue:
+                        run = queue.pop(0)
+                    elif proposals[0] > 0:
+                        proposals[0] -= 1
+                        run = self._propose()
+                    else:
                         return
-                    run = queue.pop(0)
                     attempted.append(run.key)
                 record = self.execute(run, gpu)
                 with self._lock:
@@ -423,30 +491,55 @@ class LocalAgent:
                     bar.write(_run_line(record, len(self.plan)), file=out)
 
         slots = self.options.gpus or [None]
+        finished = [0]
+        all_done = threading.Event()
+
+        def worker(gpu: str | None) -> None:
+            try:
+                work(gpu)
+            except BaseException as exc:  # the agent's own fault: stop everything, report it
+                errors.append(exc)
+                self.stop()
+            finally:
+                with self._lock:
+                    finished[0] += 1
+                    if finished[0] >= len(slots):
+                        all_done.set()
+
         threads = [threading.Thread(target=worker, args=(g,), daemon=True) for g in slots]
         interrupted = False
         restore = _sigterm_as_interrupt()
         try:
             for t in threads:
                 t.start()
-            while any(t.is_alive() for t in threads):
-                for t in threads:
-                    t.join(timeout=0.2)
+            # Wait on an Event, not Thread.join: a Ctrl-C landing inside join(timeout) can mark
+            # a running thread as stopped (CPython 3.11), and the agent would not wait for it.
+            while not all_done.wait(0.2):
+                pass
         except KeyboardInterrupt:
             interrupted = True
             bar.write(f"interrupted: stopping {len(self._active)} running run(s)...", file=out)
             self.stop()
-            for t in threads:
-                t.join()
+            with self._lock:  # threads that never started will not say they are done
+                finished[0] += sum(1 for t in threads if t.ident is None)
+                if finished[0] >= len(slots):
+                    all_done.set()
+            all_done.wait()
         finally:
             restore()
             bar.close()
+            lock.close()
+        if errors:
+            raise SweepFileError(f"the agent stopped: {type(errors[0]).__name__}: {errors[0]}")
         outcome = SweepOutcome(self.records, attempted, skipped, interrupted,
                                time.monotonic() - start)
         print(summary_table(self, outcome), file=out)
         return outcome
 
     def _print_dry_run(self, todo: list[PlannedRun], skipped: int) -> None:
+        if self.config["method"] == "bayes":
+            print(f"# sweep {self.name} (bayes): {len(self.plan)} runs so far, {skipped} finished; "
+                  "each new run is proposed from the results before it, so none can be printed")
         print(f"# sweep {self.name}: {len(self.plan)} runs, {skipped} finished earlier, "
               f"{len(todo)} would run (cwd {self.cwd})")
         gpus = self.options.gpus or [None]
@@ -454,6 +547,36 @@ class LocalAgent:
             run_dir = self._run_dir(run)
             prefix = f"CUDA_VISIBLE_DEVICES={gpus[i % len(gpus)]} " if gpus[0] is not None else ""
             print(f"{prefix}{shlex.join(self.command_for(run, run_dir))}")
+
+
+def _metric_value(results: dict[str, Any] | None, name: str | None) -> float | None:
+    """The sweep's metric from a run's results (`eval_metrics`, else a top-level key)."""
+    if not results or not name:
+        return None
+    value = (results.get("eval_metrics") or {}).get(name, results.get(name))
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _lock_runs_dir(runs_dir: Path):
+    """One agent per runs folder: a second would run the same runs (use --gpus for several GPUs).
+
+    An advisory `flock`, released by the kernel when the agent ends, even by SIGKILL, so a killed
+    agent leaves no stale lock. Returns the open lock file (close it to release).
+    """
+    handle = open(runs_dir / ".agent.lock", "a+")
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise SweepFileError(
+            f"another agent is running the sweep in {runs_dir}; wait for it, or run one agent "
+            "with --gpus 0,1,... to use several GPUs"
+        ) from None
+    return handle
 
 
 def _sigterm_as_interrupt():

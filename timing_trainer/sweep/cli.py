@@ -35,7 +35,8 @@ def register(subparsers) -> None:
     gen = sub.add_parser("generate", help="write sweeps/*.yaml from the spec")
     gen.add_argument("--check", action="store_true",
                      help="write nothing; exit 1 naming each file that differs from the spec")
-    gen.add_argument("--dir", help="sweeps folder (default: the checkout's sweeps/)")
+    gen.add_argument("--dir", help="sweeps folder (default: the checkout's sweeps/, and the "
+                     "package's copy of demo.yaml; with --dir, that folder only)")
     gen.set_defaults(func=generate_command)
     val = sub.add_parser("validate", help="check sweep files against W&B's schema and the program")
     val.add_argument("files", nargs="+", metavar="FILE")
@@ -76,8 +77,9 @@ def generate_command(args: argparse.Namespace) -> int:
     from timing_trainer.sweep.generate import check_all, default_sweeps_dir, write_all
 
     sweeps_dir = Path(args.dir) if args.dir else default_sweeps_dir()
+    package_copy = not args.dir  # the package's demo.yaml belongs with the checkout's sweeps/
     if args.check:
-        problems = check_all(sweeps_dir)
+        problems = check_all(sweeps_dir, package_copy)
         for line in problems:
             print(line, file=sys.stderr)
         if problems:
@@ -86,7 +88,7 @@ def generate_command(args: argparse.Namespace) -> int:
             return 1
         print(f"sweep files in {sweeps_dir} match the spec")
         return 0
-    changed = write_all(sweeps_dir)
+    changed = write_all(sweeps_dir, package_copy)
     print(f"{len(changed)} file(s) written in {sweeps_dir}" + (":" if changed else ""))
     for path in changed:
         print(f"  {path}")

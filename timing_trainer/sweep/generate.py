@@ -57,33 +57,34 @@ def default_sweeps_dir() -> Path:
     return Path("sweeps")
 
 
-def expected_files(sweeps_dir: Path) -> dict[Path, str]:
-    """Every file the spec generates (the demo twice: in `sweeps/` and as package data)."""
+def expected_files(sweeps_dir: Path, package_copy: bool = True) -> dict[Path, str]:
+    """Every file the spec generates (the demo twice: in `sweeps/` and, with `package_copy`, as
+    package data)."""
     files: dict[Path, str] = {}
     for spec in all_sweeps():
         text = render(spec)
         files[sweeps_dir / spec.filename] = text
-        if spec.filename == "demo.yaml":
+        if spec.filename == "demo.yaml" and package_copy:
             files[PACKAGE_DEMO] = text
     return files
 
 
-def write_all(sweeps_dir: Path) -> list[Path]:
+def write_all(sweeps_dir: Path, package_copy: bool = True) -> list[Path]:
     """Write every generated file; returns the paths whose content changed."""
     from timing_trainer.atomic import atomic_write_text
 
     changed = []
     sweeps_dir.mkdir(parents=True, exist_ok=True)
-    for path, text in expected_files(sweeps_dir).items():
+    for path, text in expected_files(sweeps_dir, package_copy).items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             atomic_write_text(path, text)
             changed.append(path)
     return changed
 
 
-def check_all(sweeps_dir: Path) -> list[str]:
+def check_all(sweeps_dir: Path, package_copy: bool = True) -> list[str]:
     """One line per file that differs from the spec: missing, changed, or a stray sweep file."""
-    expected = expected_files(sweeps_dir)
+    expected = expected_files(sweeps_dir, package_copy)
     problems = []
     for path, text in expected.items():
         if not path.is_file():

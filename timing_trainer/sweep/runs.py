@@ -30,7 +30,8 @@ def import_wandb_sweeps():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            import sweeps
+            import sweeps.grid_search
+            import sweeps.random_search  # noqa: F401
         except ImportError:  # pragma: no cover - sweeps is a dependency
             return None
     return sweeps
@@ -168,7 +169,11 @@ def expand_runs(
         else:
             try:
                 # n is only an upper bound: the controller stops at the end of the grid.
-                proposed = wandb_sweeps.next_runs(sweep_config, [], validate=False, n=_GRID_CAP)
+                # `next_runs` would also import the bayes search (scikit-learn, 2 s): call the
+                # grid search it dispatches to directly.
+                proposed = wandb_sweeps.grid_search.grid_search_next_runs(
+                    [], sweep_config, validate=False, n=_GRID_CAP
+                )
             except (ValueError, AssertionError, KeyError, TypeError) as exc:
                 raise SweepFileError(f"sweep config: {exc}") from None
             runs = [_flatten_run_config(r.config, order) for r in proposed if r is not None]
@@ -187,7 +192,7 @@ def expand_runs(
         if seed is not None:
             random.seed(seed)
             np.random.seed(seed)
-        proposed = wandb_sweeps.next_runs(sweep_config, [], validate=False, n=n)
+        proposed = wandb_sweeps.random_search.random_search_next_runs(sweep_config, validate=False, n=n)
     except (ValueError, AssertionError, KeyError, TypeError) as exc:
         raise SweepFileError(f"sweep config: {exc}") from None
     finally:

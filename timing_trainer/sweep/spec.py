@@ -18,7 +18,9 @@ and `--check` fails when a committed file differs. The choices, and why:
   (evaluation only, cheap) and the fine-tuning sweeps of the five small tasks (< 10k training
   examples: CoLA, MRPC, STS-B, RTE, WNLI). The big four (SST-2, QQP, MNLI, QNLI) stay fp32: bf16
   would double grids that already take days of GPU time, and its speed-up per training example is
-  measured on the small tasks with the same models, lengths and batch sizes.
+  measured on the small tasks with the same models, lengths and batch sizes. `bf16: true` is the
+  Trainer's mixed precision (bf16 autocast, fp32 weights) in evaluation as in training: checked
+  with transformers 5.24, an evaluation-only run with `--bf16` computes in bf16.
 - Inference sweeps: no training precedes them (`--do_eval` only). The arithmetic of a forward
   pass does not depend on the weights' values, so a freshly initialised classification head times
   the same as a fine-tuned one; their accuracy is at chance and is not meant to be read (the

@@ -30,6 +30,8 @@ ARGS_MACROS = (
     "args", "args_no_hyphens", "args_no_equals", "args_no_boolean_flags", "args_json",
     "args_json_file", "args_append_hydra", "args_override_hydra",
 )
+# Top-level keys W&B's server accepts that the local controller's schema (sweeps 0.2) predates.
+SERVER_ONLY_KEYS = ("run_cap",)
 _NUMBER_AS_STRING = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
 
@@ -97,7 +99,8 @@ def validate_config(config: Any, where: str = "sweep config", portable: bool = T
     problems: list[str] = []
     wandb_sweeps = import_wandb_sweeps()
     if wandb_sweeps is not None:
-        for violation in wandb_sweeps.schema_violations_from_proposed_config(config):
+        local = {k: v for k, v in config.items() if k not in SERVER_ONLY_KEYS}
+        for violation in wandb_sweeps.schema_violations_from_proposed_config(local):
             problems.append(f"W&B sweep schema: {' '.join(str(violation).split())}")
     command = config.get("command") or list(DEFAULT_COMMAND)
     if not isinstance(command, list):
@@ -105,6 +108,9 @@ def validate_config(config: Any, where: str = "sweep config", portable: bool = T
         command = []
     elif not any(str(c) in {"${" + m + "}" for m in ARGS_MACROS} for c in command):
         problems.append("`command` has no ${args} macro: the parameters would never reach the program")
+    cap = config.get("run_cap")
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+        problems.append(f"run_cap must be a positive integer, got {cap!r}")
     if "${program}" in [str(c) for c in command] and not config.get("program"):
         problems.append("`command` uses ${program} but the file names no `program`")
     for name, spec in config["parameters"].items():

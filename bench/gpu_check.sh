@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# GPU check of the timing core: the suite's GPU tests (pytest -m gpu), then the overhead and
+# fidelity benchmarks on a BERT-base-sized model built from a config. Nothing to install or
+# download; about 3-4 minutes on an H100/H200 (the limits below cap it at 7.5). Prints a short
+# table last. Figures (and the raw JSON) are written to $OUT when set, else a temp folder.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export WANDB_MODE=disabled HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+export TOKENIZERS_PARALLELISM=false
+OUT="${OUT:-$(mktemp -d)}"
+mkdir -p "$OUT"
+
+if ! python3 -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)"; then
+    echo "gpu_check: no CUDA device visible to torch" >&2
+    exit 2
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+
+echo "== pytest -m gpu =="
+timeout 200 python3 -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$OUT/pytest_gpu.txt"
+pytest_rc=${PIPESTATUS[0]}
+
+echo "== overhead =="
+timeout 150 python3 bench/overhead.py --json "$OUT/overhead.json" 2>&1 | grep -v "^{" \
+    | tee "$OUT/overhead.txt"
+echo "== fidelity =="
+timeout 90 python3 bench/fidelity.py --json "$OUT/fidelity.json" 2>&1 | grep -v "^{" \
+    | tee "$OUT/fidelity.txt"
+
+python3 - "$OUT" "$pytest_rc" <<'PY'
+import json, os, re, sys
+out, pytest_rc = sys.argv[1], int(sys.argv[2])
+def load(name):
+    path = os.path.join(out, name)
+    return json.load(open(path)) if os.path.exists(path) else None
+tests = open(os.path.join(out, "pytest_gpu.txt")).read().strip().splitlines()
+last = next((l for l in reversed(tests) if re.search(r"passed|failed|error|no tests", l)), "")
+counts = dict((k, int(n)) for n, k in re.findall(r"(\d+) (passed|failed|errors?|skipped)", last))
+summary = f"{counts.get('passed', 0)} ok {counts.get('failed', 0) + counts.get('error', 0) + counts.get('errors', 0)} bad"
+ov, fi = load("overhead.json"), load("fidelity.json")
+gpu = open(os.path.join(out, "gpu.txt")).read().strip()
+print()
+print(f"gpu_check on {gpu}")
+print(f"{'check':<46}{'figure':>14}{'goal':>10}{'ok':>5}")
+print(f"{'pytest -m gpu (exit ' + str(pytest_rc) + ')':<46}{summary[-14:]:>14}{'pass':>10}"
+      f"{'yes' if pytest_rc == 0 else 'NO':>5}")
+if ov:
+    r = ov["loop_ratio_min"]
+    print(f"{'overhead: loop ratio TimingTrainer/Trainer':<46}{r:>14.4f}{'<= 1.01':>10}"
+          f"{'yes' if r <= 1.01 else 'NO':>5}")
+    print(f"{'overhead: whole train() ratio':<46}{ov['call_ratio_min']:>14.4f}{'-':>10}{'':>5}")
+    print(f"{'overhead: hook cost per step (us)':<46}{ov['hook_us_per_step']:>14.1f}{'-':>10}{'':>5}")
+    print(f"{'overhead: hook cost / step time':<46}{ov['hook_share_of_step']:>14.4%}{'<= 1%':>10}"
+          f"{'yes' if ov['hook_share_of_step'] <= 0.01 else 'NO':>5}")
+else:
+    print(f"{'overhead':<46}{'missing':>14}")
+if fi:
+    d = fi["paired_rel_diff_median"]
+    print(f"{'fidelity: events vs synced host (median)':<46}{d:>14.2%}{'<= 2%':>10}"
+          f"{'yes' if d <= 0.02 else 'NO':>5}")
+    print(f"{'fidelity: events vs synced host (max)':<46}{fi['paired_rel_diff_max']:>14.2%}"
+          f"{'-':>10}{'':>5}")
+    print(f"{'fidelity: trainer median / host median':<46}{fi['trainer_vs_host']:>14.4f}"
+          f"{'-':>10}{'':>5}")
+    print(f"{'thesis method: unsynced host / synced host':<46}{fi['unsynced_vs_host']:>14.4f}"
+          f"{'-':>10}{'':>5}")
+else:
+    print(f"{'fidelity':<46}{'missing':>14}")
+PY

@@ -1,0 +1,7 @@
+"""Predict what a run, and a whole sweep, will cost before anyone runs it.
+
+`fit_cost_model` (model.py) fits first-principles features (features.py) on measured runs,
+`cross_validate` (validation.py) gives honest out-of-sample errors, `estimate_sweep`
+(sweep_estimate.py) predicts every run of a sweep YAML, and `report_section` (report.py) is the
+analysis report's section. Torch-free: pandas, numpy and the project's tables only.
+"""

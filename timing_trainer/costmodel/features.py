@@ -1,0 +1,239 @@
+"""First-principles features of a run's cost: steps, FLOPs, attention, parameters, platform.
+
+Why these and not task or model dummies: a task only changes how many optimizer steps a run takes
+(its training-set size), and a model only changes the arithmetic of a step (its shape). Written
+that way, a fitted model extends to tasks, lengths and batch sizes it has never seen.
+
+Per optimizer step (training) or per evaluation batch (inference), with `b` examples of `L`
+tokens each (the thesis, and the GLUE program, pad every example to `max_seq_length`):
+
+- `per_step`: 1, a fixed cost per step (Python, kernel launches, the data loader). On a GPU
+  small batches are bound by it, not by arithmetic.
+- `linear_tflop`: 2 x (weights every token passes through) x tokens, x3 for training
+  (forward + backward), in TFLOP.
+- `attention_tflop`: the score and weighted-sum matmuls, 2 x 2 x layers x L^2 x hidden per
+  example, x3 for training. XLNet's relative attention computes a second, position score over
+  2L keys, so its factor is 2 (and 2 H^2 more weights per token for the position projection).
+- `gparams`: training: all parameters (the optimizer reads and writes each of them every step,
+  a memory-bound cost that is why ALBERT, 12M shared weights, trains faster than BERT at equal
+  FLOPs); inference: the matmul weights read once per forward.
+
+A run costs `steps x step_time + per_run` (fine-tuning) or `step_time` (inference, one batch).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from timing_trainer.models import lookup_model
+from timing_trainer.tasks import UnknownTaskError, get_task
+
+PHYSICS_TERMS = ("per_step", "linear_tflop", "attention_tflop", "gparams")
+KINDS = ("finetuning", "inference")
+PLATFORM_SEP = " / "  # "cpu / fp32 / x1": device, precision, world size
+
+# Architecture families by name, most specific first (distilbert before bert).
+_FAMILIES = ("distilbert", "roberta", "xlm-roberta", "albert", "deberta", "electra", "xlnet",
+             "bert", "gpt2", "t5", "bart", "llama", "mistral", "qwen", "opt")
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What the cost features need to know about a model: its arithmetic and its weights."""
+
+    name: str
+    architecture: str  # family of the implementation ("bert", "xlnet"): its kernels' efficiency
+    num_layers: int
+    hidden_size: int
+    intermediate_size: int
+    params: int  # all parameters (the optimizer's work), shared weights counted once
+
+    @property
+    def attention_factor(self) -> float:
+        """Attention score matmuls relative to BERT's (XLNet: content + relative position)."""
+        return 2.0 if self.architecture == "xlnet" else 1.0
+
+    @property
+    def matmul_params_per_token(self) -> int:
+        """Weights a token passes through per forward (ALBERT: every layer, shared or not)."""
+        per_layer = 4 * self.hidden_size**2 + 2 * self.hidden_size * self.intermediate_size
+        if self.architecture == "xlnet":  # projection of the relative position encodings
+            per_layer += 2 * self.hidden_size**2
+        return self.num_layers * per_layer
+
+
+def architecture_of(name: str, model_type: str | None = None) -> str:
+    """The implementation family: `config.json`'s `model_type`, else read from the name."""
+    if model_type:
+        return str(model_type).lower().replace("_", "-")
+    base = str(name).strip().rstrip("/").rsplit("/", 1)[-1].lower()
+    for family in _FAMILIES:
+        if base.startswith(family):
+            return family
+    return re.split(r"[-_.]", base)[0] or base
+
+
+def shape_from_config(name: str, config: dict[str, Any]) -> ModelShape | None:
+    """A shape from a Hugging Face `config.json` (plain JSON; no transformers import)."""
+    get = config.get
+    layers = get("num_hidden_layers") or get("n_layer") or get("n_layers")
+    hidden = get("hidden_size") or get("d_model") or get("dim") or get("n_embd")
+    inter = get("intermediate_size") or get("d_inner") or get("hidden_dim") or get("n_inner")
+    if not layers or not hidden:
+        return None
+    inter = inter or 4 * hidden
+    vocab = int(get("vocab_size") or 0)
+    embed = int(get("embedding_size") or hidden)
+    positions = int(get("max_position_embeddings") or 0)
+    groups = int(get("num_hidden_groups") or layers)  # ALBERT shares layers within groups
+    per_layer = 4 * hidden**2 + 2 * hidden * inter
+    params = vocab * embed + positions * embed + groups * per_layer
+    if embed != hidden:
+        params += embed * hidden
+    arch = architecture_of(name, get("model_type"))
+    return ModelShape(name, arch, int(layers), int(hidden), int(inter), int(params))
+
+
+def model_shape(name: str, search_dirs: tuple[Path, ...] = ()) -> ModelShape | None:
+    """The shape of a model by Hub id, short name or local folder; None when nothing says it.
+
+    Order: a local folder's `config.json` (the path itself, or under one of `search_dirs`), then
+    the project's model table (`timing_trainer.models`). A model with no shape information
+    cannot be predicted: its FLOPs are unknown.
+    """
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return None
+    name = str(name)
+    candidates = [Path(name).expanduser()] + [Path(d) / name for d in search_dirs]
+    for folder in candidates:
+        config_file = folder / "config.json"
+        try:
+            if config_file.is_file():
+                config = json.loads(config_file.read_text(encoding="utf-8"))
+                if isinstance(config, dict):
+                    shape = shape_from_config(name, config)
+                    if shape is not None:
+                        return shape
+        except (OSError, ValueError):
+            continue
+    info = lookup_model(name)
+    if info is None:
+        return None
+    return ModelShape(info.short_name, architecture_of(info.hub_name), info.num_layers,
+                      info.hidden_size, info.intermediate_size, info.params)
+
+
+def device_label(device: Any, gpu_name: Any) -> str:
+    """`cpu`, `mps`, or the GPU's name for CUDA runs (an H100 is not an A100)."""
+    device = "" if _missing(device) else str(device).strip().lower()
+    if device.startswith("cuda") or (not device and not _missing(gpu_name)):
+        return str(gpu_name).strip() if not _missing(gpu_name) else "cuda (unknown GPU)"
+    return device or "unknown device"
+
+
+def platform_key(device: str, precision: Any, world_size: Any) -> str:
+    """Where and how a run ran: the fit never mixes platforms, and refuses to leave them."""
+    precision = "fp32" if _missing(precision) else str(precision).strip().lower()
+    world = 1 if _missing(world_size) else int(world_size)
+    return PLATFORM_SEP.join((device, precision, f"x{world}"))
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip().lower() in ("", "nan", "none", "<na>")
+
+
+def _number(value: Any, default: float) -> float:
+    return default if _missing(value) else float(value)
+
+
+def _train_size(row: dict[str, Any]) -> float:
+    if not _missing(row.get("n_train")):
+        return float(row["n_train"])
+    try:
+        return float(get_task(str(row.get("task"))).train_size)
+    except UnknownTaskError:
+        return float("nan")
+
+
+def run_features(table: pd.DataFrame, kind: str,
+                 search_dirs: tuple[Path, ...] = ()) -> pd.DataFrame:
+    """One row of features per run of `table` (the analysis table's columns), same index.
+
+    Columns: `steps`, the PHYSICS_TERMS, `model_key`, `architecture`, `shape_key`, `platform`,
+    `has_shape` (False: the model's shape is unknown and the run cannot be featurised).
+    Fine-tuning steps = ceil(n_train / (batch x world_size)) x epochs, or `max_steps` if set;
+    inference counts one batch of `eval_batch_size` (the analysed time is a per-batch latency).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    training = kind == "finetuning"
+    shapes: dict[str, ModelShape | None] = {}
+    out = []
+    for row in table.to_dict("records"):
+        name = row.get("model_name_or_path")
+        if _missing(name):
+            name = row.get("model")
+        key = str(name)
+        if key not in shapes:
+            shapes[key] = model_shape(key, search_dirs)
+            if shapes[key] is None and not _missing(row.get("model")):
+                shapes[key] = model_shape(str(row["model"]), search_dirs)
+        shape = shapes[key]
+        world = max(1.0, _number(row.get("world_size"), 1.0))
+        length = _number(row.get("max_seq_length"), float("nan"))
+        if training:
+            batch = _number(row.get("batch_size"), float("nan"))
+            max_steps = _number(row.get("max_steps"), -1.0)
+            if max_steps > 0:
+                steps = max_steps
+            else:
+                per_epoch = math.ceil(_train_size(row) / (batch * world)) if batch > 0 else math.nan
+                steps = math.ceil(per_epoch * _number(row.get("num_train_epochs"), 1.0))
+        else:
+            batch = _number(row.get("eval_batch_size"), float("nan"))
+            steps = 1.0
+        feats = {
+            "steps": float(steps),
+            "batch": batch,
+            "length": length,
+            "model_key": shape.name if shape else key,
+            "architecture": shape.architecture if shape else architecture_of(key),
+            "shape_key": f"L{length:g} b{batch:g}",
+            "platform": platform_key(device_label(row.get("device"), row.get("gpu_name")),
+                                     row.get("precision"), row.get("world_size")),
+            "has_shape": shape is not None,
+        }
+        feats.update(step_terms(shape, length, batch, training))
+        out.append(feats)
+    frame = pd.DataFrame(out, index=table.index)
+    bad = ~np.isfinite(frame[["steps", *PHYSICS_TERMS]].to_numpy(float)).all(axis=1)
+    frame.loc[bad, "has_shape"] = False
+    return frame
+
+
+def step_terms(shape: ModelShape | None, length: float, batch: float,
+               training: bool) -> dict[str, float]:
+    """The PHYSICS_TERMS of one step (NaN when the shape is unknown)."""
+    if shape is None:
+        return {"per_step": 1.0, "linear_tflop": math.nan, "attention_tflop": math.nan,
+                "gparams": math.nan}
+    passes = 3.0 if training else 1.0
+    tokens = batch * length
+    linear = 2.0 * passes * shape.matmul_params_per_token * tokens / 1e12
+    attention = (2.0 * passes * 2.0 * shape.num_layers * length**2 * shape.hidden_size * batch
+                 * shape.attention_factor / 1e12)
+    weights = shape.params if training else shape.matmul_params_per_token
+    return {"per_step": 1.0, "linear_tflop": linear, "attention_tflop": attention,
+            "gparams": weights / 1e9}

@@ -1,0 +1,380 @@
+"""Fit a cost model on measured runs and predict, with prediction intervals.
+
+The model, per platform (device, precision, world size; never mixed):
+
+    log time = log(steps x sum_k c_k x term_k + c_run) + u_arch + u_model + v_shape + w_arch,shape
+
+- `c_k >= 0` (fitted as logs) price each first-principles term of a step (features.py);
+  `c_run` is a fixed cost per run (fine-tuning only: first-step warm-up, loader start).
+- `u_arch`, `u_model`: efficiency of an implementation family and of one checkpoint beyond what
+  its FLOPs say (XLNet's relative attention is slower per FLOP than BERT's).
+- `v_shape`, `w_arch,shape`: the device's efficiency at one (length, batch) shape, overall and
+  per family: GEMM blocking and cache effects that no smooth formula captures on a CPU.
+
+Every effect is a shrunk random effect (a ridge penalty `(scale / prior_sd)^2`): it moves only
+as far as the data in its group supports, and is zero for a level the fit has not seen, so an
+unseen model or shape falls back to the physics (a new family takes the median known family's
+efficiency). Nothing is keyed by task. The loss is robust
+(Cauchy, on log time, starting from least squares): a few runs disturbed by a busy machine do
+not drag the fit.
+
+Prediction intervals are split-conformal in spirit: the quantiles of cross-validated log
+residuals, taken separately for each level of support (model and shape seen; shape new; model
+new but its family seen; family new), so an extrapolation gets the wider interval it earned.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from timing_trainer.costmodel.features import KINDS, PHYSICS_TERMS, run_features
+from timing_trainer.errors import CliError
+
+EFFECT_GROUPS = ("architecture", "model_key", "shape_key", "arch_shape")
+SUPPORT_LEVELS = ("seen", "new_shape", "new_model", "new_architecture")
+
+
+class CostModelError(CliError, ValueError):
+    """The cost model cannot answer (no runs, or a request outside what the fit supports)."""
+
+
+@dataclass(frozen=True)
+class CostModelConfig:
+    """Priors and loss of the fit (log-space standard deviations)."""
+
+    prior_sd: dict = field(
+        default_factory=lambda: {"architecture": 0.5, "model_key": 0.15, "shape_key": 0.15,
+                                 "arch_shape": 0.1},
+        metadata={"help": "prior sd of each effect group in log time (shrinkage strength)"})
+    loss: str = field(default="cauchy", metadata={"help": "cauchy, huber or linear"})
+    min_scale: float = field(
+        default=0.01, metadata={"help": "floor of the robust scale (log time), 1% noise"})
+    robust_scale: float = field(
+        default=0.05, metadata={"help": "largest starting scale of the robust loss (log time): "
+                                "runs off by more than a few times this are treated as disturbed"})
+    scale_rounds: int = field(
+        default=3, metadata={"help": "robust refits, each with the scale of the last residuals"})
+    coverage: float = field(default=0.9, metadata={"help": "prediction interval coverage"})
+    min_runs: int = field(default=3, metadata={"help": "fewest runs of a platform to fit it"})
+
+
+@dataclass
+class PlatformFit:
+    """The fitted parameters for one platform."""
+
+    platform: str
+    terms: tuple[str, ...]
+    log_c: np.ndarray  # log price of each term
+    log_run: float | None  # log fixed cost per run (fine-tuning), None for inference
+    effects: dict[str, dict[str, float]]
+    scale: float
+    n: int
+    models: frozenset
+    architectures: frozenset
+    shapes: frozenset
+    lengths: tuple[float, float]
+    batches: tuple[float, float]
+
+
+@dataclass
+class CostModel:
+    """A fitted cost model: one `PlatformFit` per platform, plus interval quantiles."""
+
+    kind: str
+    config: CostModelConfig
+    fits: dict[str, PlatformFit]
+    search_dirs: tuple[Path, ...] = ()
+    # support level -> (low, high) quantile of log residuals; filled by `calibrate`.
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    n_without_shape: int = 0
+
+    @property
+    def platforms(self) -> list[str]:
+        return sorted(self.fits)
+
+    def coefficients(self) -> pd.DataFrame:
+        """The fitted prices per platform: seconds per step, per TFLOP, per 1e9 params, per run."""
+        rows = []
+        for fit in self.fits.values():
+            row = {"platform": fit.platform, "n": fit.n}
+            row.update({t: float(np.exp(c)) for t, c in zip(fit.terms, fit.log_c)})
+            row["per_run"] = float(np.exp(fit.log_run)) if fit.log_run is not None else None
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def predict_features(self, feats: pd.DataFrame, *, strict: bool = False) -> pd.DataFrame:
+        """Predicted time (s) per feature row: `predicted`, `lower`, `upper`, `support`,
+        `extrapolated` (length or batch size outside the fitted range).
+
+        Rows the model cannot answer (unknown shape, unfitted platform) get NaN and a `support`
+        saying why, or raise `CostModelError` when `strict`.
+        """
+        out = pd.DataFrame(index=feats.index)
+        out["predicted"] = np.nan
+        out["support"] = ""
+        out["extrapolated"] = False
+        for platform, rows in feats.groupby("platform", sort=False):
+            fit = self.fits.get(platform)
+            if fit is None:
+                if strict:
+                    raise CostModelError(
+                        f"no fitted runs on platform '{platform}' (fitted: "
+                        f"{'; '.join(self.platforms) or 'none'}); measure some runs there first")
+                out.loc[rows.index, "support"] = "unfitted platform"
+                continue
+            known = rows["has_shape"].astype(bool)
+            if strict and not known.all():
+                names = ", ".join(sorted(set(rows.loc[~known, "model_key"])))
+                raise CostModelError(
+                    f"no size information for model(s) {names}: not in the model table and no "
+                    "local config.json; cannot estimate their FLOPs")
+            out.loc[rows.index[~known], "support"] = "unknown model shape"
+            rows = rows.loc[known]
+            if rows.empty:
+                continue
+            out.loc[rows.index, "predicted"] = np.exp(_log_predict(fit, rows))
+            out.loc[rows.index, "support"] = [_support(fit, r) for r in rows.itertuples()]
+            # Outside the fitted lengths or batch sizes: a new shape's interval, likely too narrow.
+            length, batch = rows["length"].to_numpy(float), rows["batch"].to_numpy(float)
+            out.loc[rows.index, "extrapolated"] = (
+                (length < fit.lengths[0]) | (length > fit.lengths[1])
+                | (batch < fit.batches[0]) | (batch > fit.batches[1]))
+        lower, upper = [], []
+        for pred, level in zip(out["predicted"], out["support"]):
+            q = self.intervals.get(level)
+            ok = q is not None and np.isfinite(pred)
+            lower.append(pred * math.exp(q[0]) if ok else np.nan)
+            upper.append(pred * math.exp(q[1]) if ok else np.nan)
+        out["lower"], out["upper"] = lower, upper
+        return out
+
+    def predict(self, table: pd.DataFrame, *, strict: bool = False) -> pd.DataFrame:
+        """`predict_features` on an analysis-style table (one row per run)."""
+        return self.predict_features(run_features(table, self.kind, self.search_dirs),
+                                     strict=strict)
+
+
+def _support(fit: PlatformFit, row) -> str:
+    if row.architecture not in fit.architectures:
+        return "new_architecture"
+    if row.model_key not in fit.models:
+        return "new_model"
+    if row.shape_key not in fit.shapes:
+        return "new_shape"
+    return "seen"
+
+
+def _arch_shape(feats: pd.DataFrame) -> pd.Series:
+    return feats["architecture"].astype(str) + " @ " + feats["shape_key"].astype(str)
+
+
+def finished(table: pd.DataFrame) -> pd.DataFrame:
+    """Finished runs with a positive analysed time (the runs a fit may use)."""
+    if table is None or len(table) == 0 or "time" not in table:
+        return table.iloc[0:0] if table is not None else pd.DataFrame()
+    state = table["state"].astype(str).str.lower() if "state" in table else "finished"
+    times = pd.to_numeric(table["time"], errors="coerce")
+    mask = (state == "finished") & times.notna() & (times > 0)
+    return table.loc[mask.fillna(False).astype(bool)]
+
+
+def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
+                   config: CostModelConfig | None = None, *, calibrate: bool = True,
+                   search_dirs: tuple[Path, ...] = (), feats: pd.DataFrame | None = None,
+                   ) -> CostModel:
+    """Fit on the finished runs of `table`; `calibrate` adds prediction intervals (runs CVs)."""
+    if kind not in KINDS:
+        raise CostModelError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    config = config or CostModelConfig()
+    runs = finished(table)
+    if runs.empty:
+        raise CostModelError(f"no finished runs with a {kind} time to fit the cost model on")
+    if feats is None:
+        feats = run_features(runs, kind, search_dirs)
+    else:
+        feats = feats.loc[runs.index]
+    y = np.log(runs["time"].to_numpy(float))
+    usable = feats["has_shape"].to_numpy(bool)
+    if not usable.any():
+        names = ", ".join(sorted(set(feats["model_key"]))[:5])
+        raise CostModelError(f"no finished run has a model of known size ({names})")
+    model = CostModel(kind, config, {}, tuple(search_dirs),
+                      n_without_shape=int((~usable).sum()))
+    feats, y = feats.loc[usable], y[usable]
+    for platform, rows in feats.groupby("platform", sort=False):
+        if len(rows) < config.min_runs:
+            continue
+        pos = feats.index.get_indexer(rows.index)
+        model.fits[platform] = _fit_platform(platform, rows, y[pos], kind, config)
+    if not model.fits:
+        raise CostModelError(
+            f"too few finished runs to fit any platform (need {config.min_runs} per platform)")
+    if calibrate:
+        from timing_trainer.costmodel.validation import interval_quantiles
+
+        model.intervals = interval_quantiles(feats, y, kind, config)
+    return model
+
+
+# --- the fit -------------------------------------------------------------------------------
+
+def _design(fit_effects: dict[str, dict[str, int]], feats: pd.DataFrame) -> np.ndarray:
+    """0/1 columns, one per level of every effect group (levels unknown to the fit: all 0)."""
+    blocks = []
+    for group, levels in fit_effects.items():
+        values = (_arch_shape(feats) if group == "arch_shape" else feats[group]).astype(str)
+        block = np.zeros((len(feats), len(levels)))
+        for i, v in enumerate(values):
+            j = levels.get(v)
+            if j is not None:
+                block[i, j] = 1.0
+        blocks.append(block)
+    return np.hstack(blocks) if blocks else np.zeros((len(feats), 0))
+
+
+def _log_predict(fit: PlatformFit, feats: pd.DataFrame) -> np.ndarray:
+    terms = feats[list(fit.terms)].to_numpy(float)
+    total = feats["steps"].to_numpy(float) * (terms @ np.exp(fit.log_c))
+    if fit.log_run is not None:
+        total = total + math.exp(fit.log_run)
+    out = np.log(total)
+    for group, levels in fit.effects.items():
+        values = (_arch_shape(feats) if group == "arch_shape" else feats[group]).astype(str)
+        unseen = _unseen_effect(group, levels)
+        out = out + np.array([levels.get(v, unseen) for v in values])
+    return out
+
+
+def _unseen_effect(group: str, levels: dict[str, float]) -> float:
+    """The effect of a level the fit has not seen: a new family is taken to be as efficient as
+    the median known family (one slow outlier, like XLNet, does not tax every newcomer);
+    everything else as the physics says (0)."""
+    if group == "architecture" and len(levels) >= 3:
+        return float(np.median(list(levels.values())))
+    return 0.0
+
+
+def _fit_platform(platform: str, feats: pd.DataFrame, y: np.ndarray, kind: str,
+                  config: CostModelConfig) -> PlatformFit:
+    # A term that is zero on every run cannot be priced; drop it.
+    terms = tuple(t for t in PHYSICS_TERMS if np.any(feats[t].to_numpy(float) > 0))
+    T = feats[list(terms)].to_numpy(float)
+    steps = feats["steps"].to_numpy(float)
+    with_run = kind == "finetuning" and len(np.unique(steps)) > 1
+    levels = {}
+    for group in EFFECT_GROUPS:
+        values = (_arch_shape(feats) if group == "arch_shape" else feats[group]).astype(str)
+        levels[group] = {v: i for i, v in enumerate(sorted(set(values)))}
+    Z = _design(levels, feats)
+    n_phys = len(terms) + int(with_run)
+    # Start: every term explains an equal share of the median step time.
+    per_step = np.median(np.exp(y) / steps)
+    med = np.array([np.median(T[:, k][T[:, k] > 0]) for k in range(len(terms))])
+    theta0 = np.zeros(n_phys + Z.shape[1])
+    theta0[: len(terms)] = np.log(per_step / (len(terms) * med))
+    if with_run:
+        theta0[len(terms)] = math.log(0.01 * float(np.median(np.exp(y))))
+
+    def evaluate(theta):
+        c = np.exp(theta[: len(terms)])
+        parts = steps[:, None] * T * c[None, :]
+        total = parts.sum(axis=1)
+        J = np.zeros((len(y), len(theta)))
+        if with_run:
+            run = math.exp(theta[len(terms)])
+            total = total + run
+            J[:, len(terms)] = run / total
+        J[:, : len(terms)] = parts / total[:, None]
+        J[:, n_phys:] = Z
+        return np.log(total) + Z @ theta[n_phys:], J
+
+    sds = [config.prior_sd[g] for g in EFFECT_GROUPS for _ in levels[g]]
+    # Least squares first (scale from its residuals), then the robust loss from there.
+    theta = _solve(evaluate, theta0, y, n_phys, sds, scale=None, loss="linear")
+    resid = y - evaluate(theta)[0]
+    mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+    scale = max(config.min_scale, min(mad, config.robust_scale))
+    if config.loss != "linear":
+        # Shrink the scale as the robust fit finds the bulk of the runs (outliers inflate MAD).
+        for _ in range(config.scale_rounds):
+            theta = _solve(evaluate, theta, y, n_phys, sds, scale=scale, loss=config.loss)
+            resid = y - evaluate(theta)[0]
+            new = max(config.min_scale, 1.4826 * float(np.median(np.abs(resid))))
+            if new >= 0.9 * scale:
+                break
+            scale = new
+    effects = {}
+    offset = n_phys
+    for group in EFFECT_GROUPS:
+        lv = levels[group]
+        effects[group] = {v: float(theta[offset + i]) for v, i in lv.items()}
+        offset += len(lv)
+    return PlatformFit(
+        platform=platform, terms=terms, log_c=theta[: len(terms)].copy(),
+        log_run=float(theta[len(terms)]) if with_run else None, effects=effects, scale=scale,
+        n=len(y), models=frozenset(feats["model_key"].astype(str)),
+        architectures=frozenset(feats["architecture"].astype(str)),
+        shapes=frozenset(feats["shape_key"].astype(str)),
+        lengths=(float(feats["length"].min()), float(feats["length"].max())),
+        batches=(float(feats["batch"].min()), float(feats["batch"].max())),
+    )
+
+
+def _robust(r: np.ndarray, scale: float | None, loss: str) -> tuple[np.ndarray, np.ndarray]:
+    """(rho(r), IRLS weight) of each residual."""
+    if loss == "linear" or scale is None:
+        return 0.5 * r**2, np.ones_like(r)
+    z = r / scale
+    if loss == "cauchy":
+        return 0.5 * scale**2 * np.log1p(z**2), 1.0 / (1.0 + z**2)
+    if loss == "huber":
+        a = np.abs(z)
+        rho = np.where(a <= 1, 0.5 * r**2, scale**2 * (a - 0.5))
+        return rho, np.where(a <= 1, 1.0, 1.0 / np.maximum(a, 1e-12))
+    raise ValueError(f"unknown loss {loss!r}")
+
+
+def _solve(evaluate, theta, y, n_phys, sds, *, scale, loss, max_iter=200) -> np.ndarray:
+    """Levenberg-Marquardt with IRLS weights; ridge on effects, a faint one on the physics.
+
+    Small (tens of parameters), dense and fast: a fold of a cross-validation takes milliseconds.
+    """
+    noise = scale if scale is not None else max(0.05, float(np.std(y)) * 0.1)
+    ridge = np.r_[np.full(n_phys, 1e-6), (noise / np.asarray(sds, float)) ** 2]
+    anchor = np.r_[theta[:n_phys], np.zeros(len(theta) - n_phys)]
+
+    def objective(th, pred):
+        rho, _ = _robust(pred - y, scale, loss)
+        return float(rho.sum() + 0.5 * np.sum(ridge * (th - anchor) ** 2))
+
+    pred, J = evaluate(theta)
+    current = objective(theta, pred)
+    mu = 1e-3
+    for _ in range(max_iter):
+        r = pred - y
+        _, w = _robust(r, scale, loss)
+        A = (J * w[:, None]).T @ J + np.diag(ridge)
+        g = (J * w[:, None]).T @ r + ridge * (theta - anchor)
+        improved = False
+        for _ in range(30):
+            step = np.linalg.solve(A + mu * np.diag(np.diag(A) + 1e-12), -g)
+            trial = theta + step
+            trial_pred, trial_J = evaluate(trial)
+            value = objective(trial, trial_pred)
+            if np.isfinite(value) and value <= current:
+                improved = True
+                break
+            mu *= 4.0
+        if not improved:
+            break
+        gain = current - value
+        theta, pred, J, current = trial, trial_pred, trial_J, value
+        mu = max(mu / 3.0, 1e-9)
+        if np.max(np.abs(step)) < 1e-6 or gain < 1e-9 * max(1e-3, abs(current)):
+            break
+    return theta

@@ -1,0 +1,258 @@
+"""What a sweep will cost before it starts: every run of a sweep YAML, predicted, and the total.
+
+A fine-tuning run's cost is its predicted fine-tuning time x `finetuning_iters` (every repeat
+redoes the whole fine-tuning); an inference run's is its predicted per-batch latency x the
+number of evaluation batches (one pass over the evaluation set). Model loading, tokenization and
+evaluation are not included: they are outside the clock the fit was made on.
+
+The total's interval adds the runs' lower and upper bounds: it assumes their errors move
+together (one device, one fit), which is conservative and the honest default, since a model's
+or a shape's misfit repeats in every run that shares it.
+
+Refusals (one line, `CostModelError`): a run on a platform the fit has no runs from (another
+device, precision or world size), a model with no size information, a sweep file that does not
+parse or cannot be expanded.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from timing_trainer.costmodel.features import PLATFORM_SEP, run_features
+from timing_trainer.costmodel.model import CostModel, CostModelError
+from timing_trainer.errors import CliError
+from timing_trainer.models import short_model_name
+from timing_trainer.tasks import UnknownTaskError, get_task
+
+# Hugging Face TrainingArguments / run_glue defaults, used when a sweep does not set a value.
+DEFAULTS = {"max_seq_length": 128, "per_device_train_batch_size": 8,
+            "per_device_eval_batch_size": 8, "num_train_epochs": 3.0, "finetuning_iters": 1}
+
+
+@dataclass
+class SweepEstimate:
+    """Per-run predictions of a sweep and the total, in seconds."""
+
+    name: str
+    kind: str
+    platform: str
+    runs: pd.DataFrame  # parameters, predicted, lower, upper, repeats, run_time(_low/_high)
+
+    @property
+    def total(self) -> tuple[float, float, float]:
+        """(predicted, lower, upper) total seconds of every run."""
+        r = self.runs
+        return (float(r["run_time"].sum()), float(r["run_time_low"].sum(min_count=len(r))),
+                float(r["run_time_high"].sum(min_count=len(r))))
+
+    def to_dict(self) -> dict[str, Any]:
+        total, low, high = self.total
+        return {
+            "sweep": self.name, "kind": self.kind, "platform": self.platform,
+            "n_runs": len(self.runs), "total_s": total, "total_low_s": _finite(low),
+            "total_high_s": _finite(high),
+            "runs": [{k: _plain(v) for k, v in row.items()}
+                     for row in self.runs.to_dict("records")],
+        }
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.floating, float)):
+        return _finite(float(value))
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def parse_only(items: list[str] | None) -> dict[str, list[str]]:
+    """`["max_seq_length=128,256", "bf16=false"]` -> {name: [allowed values as text]}."""
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        name, sep, values = item.partition("=")
+        if not sep or not name.strip() or not values.strip():
+            raise CostModelError(f"--only expects NAME=VALUE[,VALUE...], not {item!r}")
+        out[name.strip()] = [v.strip().lower() for v in values.split(",")]
+    return out
+
+
+def sweep_runs(path: str | Path, only: dict[str, list[str]] | None = None,
+               kind: str | None = None) -> tuple[str, list[dict]]:
+    """The sweep's name and runs (parameter dicts), restricted by `only`.
+
+    With `kind`, also checks that the sweep's program does that work: a sweep whose command has
+    no `--do_train` does not fine-tune, and predicting its fine-tuning time would be fiction.
+    """
+    from timing_trainer.sweep.runs import expand_runs, load_sweep_file
+
+    try:
+        config = load_sweep_file(path)
+        runs = expand_runs(config, seed=0)
+    except CliError as exc:  # the sweeps module's one-line message names the file already
+        raise CostModelError(str(exc)) from None
+    except Exception as exc:  # anything else the expansion trips on, still one line
+        raise CostModelError(f"{path}: cannot expand the sweep: {exc}") from None
+    command = config.get("command")
+    if kind and isinstance(command, list):
+        flag = "--do_train" if kind == "finetuning" else "--do_eval"
+        if not any(str(part).split("=")[0] == flag for part in command):
+            other = "inference" if kind == "finetuning" else "finetuning"
+            raise CostModelError(
+                f"{path}: its command has no {flag}, so its runs do no {kind}; "
+                f"use --kind {other}")
+    for name, allowed in (only or {}).items():
+        if runs and not any(name in r for r in runs):
+            raise CostModelError(f"--only {name}: the sweep has no parameter {name!r}")
+        runs = [r for r in runs if str(r.get(name)).lower() in allowed]
+    if not runs:
+        raise CostModelError(f"{path}: no runs left to estimate")
+    return str(config.get("name") or Path(path).stem), runs
+
+
+def _precision(params: dict[str, Any]) -> str:
+    def on(key: str) -> bool:
+        return str(params.get(key, False)).lower() in ("true", "1", "yes")
+
+    return "bf16" if on("bf16") else "fp16" if on("fp16") else "fp32"
+
+
+def _task_sizes(task: str, table: pd.DataFrame | None) -> tuple[float, float]:
+    """(n_train, n_eval): what the fitted runs of that task used, else the GLUE sizes."""
+    try:
+        canonical = get_task(task)
+    except UnknownTaskError as exc:
+        raise CostModelError(str(exc)) from None
+    sizes = {"n_train": float(canonical.train_size), "n_eval": float(canonical.eval_size)}
+    if table is not None and "task" in table and len(table):
+        same = table[table["task"].astype(str) == canonical.name]
+        for column in sizes:
+            if column in same and same[column].notna().any():
+                sizes[column] = float(same[column].dropna().mode().iloc[0])
+    n_train, n_eval = sizes["n_train"], sizes["n_eval"]
+    return n_train, n_eval
+
+
+def runs_table(runs: list[dict[str, Any]], *, device: str, gpu_name: str | None,
+               world_size: int, fitted: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The sweep's runs as rows of the analysis table's columns (what `run_features` reads)."""
+    rows = []
+    for params in runs:
+        p = {**DEFAULTS, **params}
+        task = str(p.get("task_name"))
+        n_train, n_eval = _task_sizes(task, fitted)
+        if p.get("max_train_samples"):
+            n_train = min(n_train, float(p["max_train_samples"]))
+        if p.get("max_eval_samples"):
+            n_eval = min(n_eval, float(p["max_eval_samples"]))
+        model = str(p.get("model_name_or_path"))
+        rows.append({
+            "task": get_task(task).name, "model": short_model_name(model),
+            "model_name_or_path": model,
+            "max_seq_length": float(p["max_seq_length"]),
+            "batch_size": float(p["per_device_train_batch_size"]),
+            "eval_batch_size": float(p["per_device_eval_batch_size"]),
+            "num_train_epochs": float(p["num_train_epochs"]),
+            "max_steps": float(p.get("max_steps") or -1),
+            "finetuning_iters": int(p["finetuning_iters"]),
+            "precision": _precision(p), "world_size": world_size,
+            "n_train": n_train, "n_eval": n_eval, "device": device, "gpu_name": gpu_name,
+        })
+    return pd.DataFrame(rows)
+
+
+def choose_device(model: CostModel, device: str | None) -> tuple[str, str | None]:
+    """(device, gpu_name) for the sweep's runs: the one the user named, or the fit's only one."""
+    devices = sorted({p.split(PLATFORM_SEP)[0] for p in model.platforms})
+    if device is None:
+        if len(devices) != 1:
+            raise CostModelError(
+                f"the fit has runs from several devices ({', '.join(devices)}); name one with "
+                "--device")
+        device = devices[0]
+    if device not in devices:
+        raise CostModelError(
+            f"no fitted runs on device {device!r} (fitted: {', '.join(devices)}); timings do "
+            "not transfer between devices, measure some runs there first")
+    if device in ("cpu", "mps", "unknown device"):
+        return device, None
+    return "cuda", device
+
+
+def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame | None = None,
+                   only: dict[str, list[str]] | None = None, device: str | None = None,
+                   world_size: int = 1) -> SweepEstimate:
+    """Predict every run of the sweep at `path` on `device` (strict: refuses what it cannot)."""
+    name, runs = sweep_runs(path, only, model.kind)
+    dev, gpu = choose_device(model, device)
+    table = runs_table(runs, device=dev, gpu_name=gpu, world_size=world_size, fitted=fitted)
+    feats = run_features(table, model.kind, model.search_dirs)
+    missing = sorted({p for p in feats["platform"] if p not in model.fits})
+    if missing:
+        precisions = sorted({p.split(PLATFORM_SEP)[1] for p in model.platforms})
+        raise CostModelError(
+            f"sweep runs on {', '.join(missing)} lie outside the fit (fitted: "
+            f"{'; '.join(model.platforms)}); restrict the sweep, e.g. --only bf16=false, or "
+            f"measure such runs first (fitted precisions: {', '.join(precisions)})")
+    pred = model.predict_features(feats, strict=True)
+    out = table[["task", "model", "max_seq_length", "batch_size", "eval_batch_size",
+                 "precision", "finetuning_iters"]].copy()
+    out["support"] = pred["support"].where(~pred["extrapolated"].astype(bool),
+                                           pred["support"] + " (extrapolated)")
+    out["predicted"], out["lower"], out["upper"] = pred["predicted"], pred["lower"], pred["upper"]
+    if model.kind == "finetuning":
+        repeats = table["finetuning_iters"].astype(float).clip(lower=1)
+    else:
+        repeats = np.ceil(table["n_eval"].astype(float) / table["eval_batch_size"].astype(float))
+    out["repeats"] = repeats
+    out["run_time"] = out["predicted"] * repeats
+    out["run_time_low"] = out["lower"] * repeats
+    out["run_time_high"] = out["upper"] * repeats
+    platform = feats["platform"].iloc[0]
+    return SweepEstimate(name, model.kind, platform, out)
+
+
+def format_estimate(est: SweepEstimate) -> str:
+    """A plain-text table of the runs and the total, hours where it helps."""
+    what = ("fine-tuning time x finetuning_iters" if est.kind == "finetuning"
+            else "per-batch latency x evaluation batches")
+    lines = [f"sweep {est.name}: {len(est.runs)} runs on {est.platform} ({what}; 90% intervals)"]
+    header = (f"{'task':<6} {'model':<26} {'len':>4} {'batch':>5} {'prec':>5} "
+              f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}  support")
+    lines.append(header)
+    batch_col = "batch_size" if est.kind == "finetuning" else "eval_batch_size"
+    for r in est.runs.itertuples():
+        lines.append(
+            f"{r.task:<6} {r.model:<26} {int(r.max_seq_length):>4} {int(getattr(r, batch_col)):>5} "
+            f"{r.precision:>5} {_hms(r.predicted):>10} {int(r.repeats):>4} {_hms(r.run_time):>10} "
+            f"{_interval(r.run_time_low, r.run_time_high):>23}  {r.support}")
+    total, low, high = est.total
+    lines.append(f"total: {_hms(total)} ({total / 3600:.2f} h), 90% interval "
+                 f"{_interval(low, high)}")
+    return "\n".join(lines)
+
+
+def _interval(low: float, high: float) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "n/a"
+    return f"[{_hms(low)}, {_hms(high)}]"
+
+
+def _hms(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "n/a"
+    if seconds < 60:
+        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.0f}s"
+    minutes, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(minutes, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
