@@ -71,11 +71,11 @@ class Analysis:
 
 def analyze(table: pd.DataFrame, kind: str | None = None, *, k: int = 5,
             forest_k: int | None = None, forest_settings: dict[str, Any] | None = None,
-            n_jobs: int | None = None) -> Analysis:
+            n_jobs: int | None = -1) -> Analysis:
     """Run every statistic on the finished runs of `table` (from `load_runs`).
 
     `k`: folds of the cross-validations; `forest_k` overrides it for the random forest (each
-    fold re-fits 500 trees; 0 skips the forest's CV). `n_jobs`: cores for the forest.
+    fold fits 100 trees; 0 skips the forest's CV). `n_jobs`: cores for the forest (-1: all).
     """
     kind = kind or table.attrs.get("kind", "finetuning")
     data = analysis_frame(table, kind)
