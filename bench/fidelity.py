@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from bert_workload import add_model_arguments, build_model  # noqa: E402
+
 os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -33,30 +35,12 @@ def parse_args(argv=None):
 
     cuda = torch.cuda.is_available()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hidden", type=int, default=768 if cuda else 128)
-    parser.add_argument("--layers", type=int, default=12 if cuda else 2)
-    parser.add_argument("--heads", type=int, default=12 if cuda else 2)
-    parser.add_argument("--vocab", type=int, default=30522 if cuda else 1000)
-    parser.add_argument("--seq-len", type=int, default=512 if cuda else 64)
-    parser.add_argument("--batch-size", type=int, default=32 if cuda else 8)
+    add_model_arguments(parser, cuda)
     parser.add_argument("--batches", type=int, default=30 if cuda else 15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
-    parser.add_argument("--cpu-threads", type=int, default=1)
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     return parser.parse_args(argv)
-
-
-def build_model(opts):
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification
-
-    config = BertConfig(hidden_size=opts.hidden, num_hidden_layers=opts.layers,
-                        num_attention_heads=opts.heads, intermediate_size=4 * opts.hidden,
-                        vocab_size=opts.vocab, max_position_embeddings=max(512, opts.seq_len),
-                        num_labels=2)
-    torch.manual_seed(0)
-    return BertForSequenceClassification(config)
 
 
 def main(argv=None) -> int:

@@ -1,7 +1,10 @@
 """patch_trainer() times an unmodified script; unpatch_trainer() restores transformers exactly."""
 
 import json
+import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,26 @@ def test_bad_options_leave_transformers_alone():
     with pytest.raises(TypeError):
         patch_trainer(no_such_option=1)
     assert transformers.Trainer is ORIGINAL and not is_patched()
+
+
+def test_cli_run_times_an_unmodified_script(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "timing_trainer", "run", "--finetuning-iters", "2", str(SCRIPT),
+         str(out)],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads((out / RESULTS_FILENAME).read_text())
+    validate_results(data)
+    assert len(data["finetuning_time_list"]) == 2
+    assert data["finetuning_time"] == min(data["finetuning_time_list"])
+    assert data["inference_time_list"]
+
+
+def test_cli_run_refuses_a_missing_script(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "timing_trainer", "run", str(tmp_path / "x.py")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("timing-trainer run: error: no such")

@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "timing_trainer.sweep.cli",  # sweep, sweeps
     "timing_trainer.analysis.cli",  # analyze
     "timing_trainer.costmodel.cli",  # predict
+    "timing_trainer.script_runner",  # run
 )
 
 

@@ -17,6 +17,21 @@ from scipy import stats
 from timing_trainer.analysis.columns import LABELS, TIME_LABELS
 
 
+def _plain_log_ticks(axis) -> None:
+    """Log-scale ticks as plain numbers (0.5, 1, 2, 100) instead of 5x10^-1, 10^0, 2x10^0.
+
+    Call after plotting. Over more than a decade only the powers of ten are labelled; within
+    about one decade the minor ticks are labelled too, else the axis would show one number.
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    formatter = FuncFormatter(lambda value, _pos: f"{value:g}")
+    axis.set_major_formatter(formatter)
+    low, high = sorted(axis.get_view_interval())
+    few_decades = low > 0 and high / low <= 20
+    axis.set_minor_formatter(formatter if few_decades else NullFormatter())
+
+
 def _axes(ax, size=(7, 4.5)):
     if ax is None:
         _fig, ax = plt.subplots(figsize=size, layout="constrained")
@@ -37,6 +52,7 @@ def box_by_factor(data: pd.DataFrame, factor: str, time: str = "time", *, kind: 
     ax.boxplot(groups, tick_labels=[_level_label(v) for v in levels], showfliers=True)
     if log:
         ax.set_yscale("log")
+        _plain_log_ticks(ax.yaxis)
     ax.set_xlabel(LABELS.get(factor, factor))
     ax.set_ylabel(_time_label(kind) + (", log scale" if log else ""))
     ax.set_title(f"{_time_label(kind).split(' (')[0]} by {LABELS.get(factor, factor).split(' (')[0]}")
@@ -62,6 +78,7 @@ def time_histogram(data: pd.DataFrame, time: str = "time", *, kind: str = "finet
         edges = np.logspace(np.log10(values.min()), np.log10(values.max()) + 1e-9, bins + 1)
         ax.hist(values, bins=edges, color="tab:blue", edgecolor="white")
         ax.set_xscale("log")
+        _plain_log_ticks(ax.xaxis)
     ax.set_xlabel(_time_label(kind) + ", log scale")
     ax.set_ylabel("runs")
     ax.set_title(f"Distribution of {_time_label(kind).split(' (')[0]} ({values.size} runs)")
@@ -103,7 +120,10 @@ def residual_qq(residuals, ax=None):
 
 def time_vs_metric(data: pd.DataFrame, front: pd.DataFrame | None = None, time: str = "time",
                    metric: str = "metric", *, kind: str = "finetuning", ax=None):
-    """Time against the task's main metric, one colour per task, Pareto fronts as lines."""
+    """Time against the task's main metric, one colour per task, Pareto fronts as lines.
+
+    Runs on a front are ringed, so a front of a single run (the fastest is also the best) shows.
+    """
     ax = _axes(ax, size=(8, 5))
     present = data.dropna(subset=[time, metric])
     colors = plt.get_cmap("tab10")
@@ -115,10 +135,14 @@ def time_vs_metric(data: pd.DataFrame, front: pd.DataFrame | None = None, time: 
         if front is not None and len(front):
             line = front[front["task"] == task].sort_values(time)
             ax.step(line[time], line[metric], where="post", color=color, linewidth=1.5)
+            ax.scatter(line[time], line[metric], s=70, facecolors="none", edgecolors=color,
+                       linewidths=1.5)
     ax.set_xscale("log")
+    _plain_log_ticks(ax.xaxis)
     ax.set_xlabel(_time_label(kind) + ", log scale")
     ax.set_ylabel("main metric of the task (its own units)")
-    ax.set_title("Time against quality; lines: Pareto fronts (no run is faster and better)")
+    ax.set_title("Time against quality; ringed and joined: Pareto fronts (no run is faster and better)",
+                 fontsize=10)
     if len(present):
         ax.legend(fontsize=8, loc="best")
     return ax
