@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import types
 
@@ -109,3 +110,19 @@ def test_cli_bad_source_is_one_line_error(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such file or folder" in err[0]
+
+
+def test_a_whole_report_never_imports_torch_or_transformers(runs, tmp_path):
+    """A laptop with pandas alone can analyse a sweep: nothing on the report's path loads torch."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from timing_trainer.cli import main\n"
+        f"assert main(['analyze', {str(runs)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+        "print('LOADED=' + ','.join(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "MPLBACKEND": "Agg"})
+    assert out.stdout.strip().splitlines()[-1] == "LOADED="
+    assert (tmp_path / "out" / "report.md").is_file()
