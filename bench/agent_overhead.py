@@ -29,13 +29,11 @@ from pathlib import Path
 
 
 def timed_seconds(results: dict) -> float | None:
-    """Seconds on the clock inside a run: every fine-tuning iteration and every evaluation."""
-    finetune = results.get("finetuning_time_list") or []
-    evals = [e.get("inference_total_time") for e in results.get("evaluations") or []]
-    evals = [e for e in evals if e is not None] or [results.get("inference_total_time") or 0.0]
-    if not finetune and not evals:
-        return None
-    return float(sum(finetune) + sum(evals))
+    """Seconds on the clock inside a run: every fine-tuning iteration and every evaluation (the
+    agent's own definition, `timing_trainer.sweep.walltime.on_clock_seconds`)."""
+    from timing_trainer.sweep.walltime import on_clock_seconds
+
+    return on_clock_seconds(results)
 
 
 def variant_config(base: dict, use_cache: bool, max_steps: int | None) -> dict:

@@ -1,9 +1,10 @@
 """Benchmark: load and analyse 10,000 generated runs (goal: under 10 s on the 2-core dev box).
 
 Generates run folders (not timed), then times `load_runs`, then `analyze` (descriptive
-statistics, ANOVA with Shapiro-Wilk, Levene and Tukey HSD, log-linear OLS with 5-fold CV, the
-thesis's 500-tree random forest, time against accuracy) twice: with the forest's 5-fold CV (five
-more 500-tree fits) and without it. Usage:
+statistics and the thesis's extras, ANOVA with Shapiro-Wilk, Levene and Tukey HSD, log-linear OLS
+with diagnostics and 5-fold CV, the untransformed and alternative models, the thesis's 500-tree
+random forest with its test errors, time against accuracy per task and pooled, the noise
+summary) twice: with the forest's 5-fold CV (five more fits of 100 trees) and without it. Usage:
 
     python3 bench/analysis_10k.py [--runs 10000] [--trees 500] [--plots]
 """

@@ -1,6 +1,9 @@
 """Cost model on the thesis's exports: the figures for bench/RESULTS.md (section costmodel).
 
-    python3 bench/costmodel_thesis.py [--thesis-runs ../shared/thesis-runs] [--out FILE.json]
+    python3 bench/costmodel_thesis.py [--thesis-runs DIR] [--out FILE.json]
+
+DIR holds `finetuning/` and `inference/` as `timing-trainer thesis-data DIR` writes them
+(default: ../shared/thesis-runs beside the checkout).
 
 For fine-tuning (291 finished runs) and inference (267): median / mean / p90 absolute
 percentage error under k-fold (10), leave-one-task-out and leave-one-model-out; per-model

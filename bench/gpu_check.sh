@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# GPU check of the timing core: the suite's GPU tests (pytest -m gpu), then the overhead and
-# fidelity benchmarks on a BERT-base-sized model built from a config. Nothing to install or
-# download; about 3-4 minutes on an H100/H200 (the limits below cap it at 7.5). Prints a short
-# table last. Figures (and the raw JSON) are written to $OUT when set, else a temp folder.
+# GPU check of the timing core: the suite's GPU tests (pytest -m gpu), then the overhead,
+# fidelity (per-batch timers, forward_time against a bare forward loop) and warm-up benchmarks
+# on a BERT-base-sized model built from a config, and an end-to-end local-agent sweep of the GLUE
+# program (BERT-base-sized, random weights, the demo tokenizer, bf16, 4 runs) with each run's
+# wall / on-clock split. Nothing to install or download; the limits below cap it at 7 min 50 s
+# (about 5 expected on an H100). Prints a short table last. Figures (and the raw JSON) are
+# written to $OUT when set, else a temp folder.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+START=$(date +%s)
+WARMUP_ARGS=""
 export WANDB_MODE=disabled HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 export TOKENIZERS_PARALLELISM=false
 OUT="${OUT:-$(mktemp -d)}"
@@ -18,29 +23,38 @@ if ! python3 -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else
         exit 2
     fi
     echo "CPU rehearsal (no GPU): $(python3 -c 'import platform; print(platform.processor() or platform.machine())')" | tee "$OUT/gpu.txt"
+    WARMUP_ARGS="--rounds 1"  # small shapes come from the benchmarks' CPU defaults
 else
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 fi
 
 echo "== pytest -m gpu =="
-timeout 200 python3 -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$OUT/pytest_gpu.txt"
+timeout 120 python3 -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$OUT/pytest_gpu.txt"
 pytest_rc=${PIPESTATUS[0]}
 
 echo "== overhead =="
-timeout 150 python3 bench/overhead.py --json "$OUT/overhead.json" 2>&1 | grep -v "^{" \
+timeout 80 python3 bench/overhead.py --json "$OUT/overhead.json" 2>&1 | grep -v "^{" \
     | tee "$OUT/overhead.txt"
 echo "== fidelity =="
-timeout 90 python3 bench/fidelity.py --json "$OUT/fidelity.json" 2>&1 | grep -v "^{" \
+timeout 60 python3 bench/fidelity.py --json "$OUT/fidelity.json" 2>&1 | grep -v "^{" \
     | tee "$OUT/fidelity.txt"
+echo "== warm-up =="
+# shellcheck disable=SC2086
+timeout 90 python3 bench/warmup.py $WARMUP_ARGS --json "$OUT/warmup.json" 2>&1 \
+    | tee "$OUT/warmup.txt"
+echo "== local-agent sweep of the GLUE program =="
+timeout 120 python3 bench/sweep_e2e.py --json "$OUT/sweep_e2e.json" 2>&1 | grep -v "shards" \
+    | tee "$OUT/sweep_e2e.txt"
 
-python3 - "$OUT" "$pytest_rc" <<'PY'
+python3 - "$OUT" "$pytest_rc" "$(( $(date +%s) - START ))" <<'PY'
 import json, os, re, sys
-out, pytest_rc = sys.argv[1], int(sys.argv[2])
+out, pytest_rc, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def load(name):
     path = os.path.join(out, name)
     return json.load(open(path)) if os.path.exists(path) else None
 tests = open(os.path.join(out, "pytest_gpu.txt")).read().strip().splitlines()
-last = next((l for l in reversed(tests) if re.search(r"passed|failed|error|no tests", l)), "")
+last = next((l for l in reversed(tests)
+             if re.search(r"passed|failed|error|skipped|no tests", l)), "")
 counts = dict((k, int(n)) for n, k in re.findall(r"(\d+) (passed|failed|errors?|skipped)", last))
 bad = counts.get('failed', 0) + counts.get('error', 0) + counts.get('errors', 0)
 summary = f"{counts.get('passed', 0)} ok {bad} bad {counts.get('skipped', 0)} skip"
@@ -71,6 +85,34 @@ if fi:
           f"{'-':>10}{'':>5}")
     print(f"{'thesis method: unsynced host / synced host':<46}{fi['unsynced_vs_host']:>14.4f}"
           f"{'-':>10}{'':>5}")
+    if "forward_vs_bare" in fi:
+        f = fi["forward_vs_bare"]
+        print(f"{'forward: forward_time / bare forward (median)':<46}{f:>14.4f}{'+-3%':>10}"
+              f"{'yes' if abs(f - 1) <= 0.03 else 'NO':>5}")
+        print(f"{'forward: prediction_step / forward (median)':<46}"
+              f"{fi['prediction_step_vs_forward']:>14.4f}{'-':>10}{'':>5}")
 else:
     print(f"{'fidelity':<46}{'missing':>14}")
+wu, e2e = load("warmup.json"), load("sweep_e2e.json")
+if wu:
+    print(f"{'warm-up: iter 1 / median rest, 0 steps':<46}{wu['without_median']:>14.4f}{'-':>10}"
+          f"{'':>5}")
+    w = wu["with_median"]
+    print(f"{'warm-up: iter 1 / median rest, ' + str(wu['default_warmup_steps']) + ' steps':<46}"
+          f"{w:>14.4f}{'<= 1.05':>10}{'yes' if w <= 1.05 else 'NO':>5}")
+else:
+    print(f"{'warm-up':<46}{'missing':>14}")
+if e2e:
+    ok = e2e["agent_exit"] == 0 and e2e["n_finished"] == len(e2e["runs"]) > 0
+    print(f"{'sweep: runs finished (agent exit ' + str(e2e['agent_exit']) + ')':<46}"
+          f"{str(e2e['n_finished']) + '/' + str(len(e2e['runs'])):>14}{'all':>10}"
+          f"{'yes' if ok else 'NO':>5}")
+    for r in e2e["runs"]:
+        c = r["config"]
+        label = f"  len {c['max_seq_length']} batch {c['per_device_train_batch_size']}: wall / clock s"
+        print(f"{label:<46}{r['wall_s']:>7.1f} /{r['on_clock_s']:>5.1f}"
+              f"{format(r['on_clock_share'], '.0%'):>10}{'':>5}")
+else:
+    print(f"{'sweep e2e':<46}{'missing':>14}")
+print(f"{'whole script (s)':<46}{seconds:>14d}{'< 480':>10}{'yes' if seconds < 480 else 'NO':>5}")
 PY

@@ -135,8 +135,9 @@ def hook_cost_per_step(opts, dataset, initial_state, output_dir, calls=2000, rep
     from transformers import Trainer, TrainingArguments
 
     from timing_trainer import TimingTrainer, TimingTrainingArguments
+    from timing_trainer.batches import BatchCounter
     from timing_trainer.clock import Stopwatch
-    from timing_trainer.trainer import _BatchCounter, _TrainIteration
+    from timing_trainer.train_clock import TrainIteration
 
     common = dict(output_dir=output_dir, report_to="none", disable_tqdm=True,
                   use_cpu=not torch.cuda.is_available())
@@ -144,10 +145,11 @@ def hook_cost_per_step(opts, dataset, initial_state, output_dir, calls=2000, rep
     model.load_state_dict(initial_state)
     plain = Trainer(model=model, args=TrainingArguments(**common))
     timing = TimingTrainer(model=model, args=TimingTrainingArguments(**common))
-    iteration = _TrainIteration(Stopwatch(), _BatchCounter(model.config, training=True))
+    iteration = TrainIteration(Stopwatch(), BatchCounter(model.config, training=True))
     iteration.started = True  # the clock is running: the hooks take their steady-state path
     timing._iteration = iteration
-    batch = {"input_ids": torch.stack([dataset[i]["input_ids"] for i in range(opts.batch_size)])}
+    batch = {key: torch.stack([dataset[i][key] for i in range(opts.batch_size)])
+             for key in ("input_ids", "attention_mask")}  # the mask sum is counted too
 
     def per_call(trainer, count):
         handler, args, control = trainer.callback_handler, trainer.args, trainer.control

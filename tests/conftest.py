@@ -47,3 +47,19 @@ def thesis_runs_dir():
     if not os.path.isdir(path):
         pytest.skip("thesis exports not present (../shared/thesis-runs)")
     return os.path.abspath(path)
+
+
+@pytest.fixture(autouse=True)
+def _wandb_runs_cache(tmp_path_factory, monkeypatch):
+    """The analysis's W&B runs cache (default: the user's cache folder) in a temporary folder."""
+    monkeypatch.setenv("TIMING_TRAINER_WANDB_CACHE", str(tmp_path_factory.mktemp("wandb_runs")))
+
+
+@pytest.fixture(autouse=True)
+def _forget_open_timing_results():
+    """Results a test left `running` stay so: the exit fallback (timing_trainer.lifecycle) is for
+    real programs, and tested in child processes; here it would rewrite old temporary files."""
+    yield
+    lifecycle = sys.modules.get("timing_trainer.lifecycle")
+    if lifecycle is not None:
+        lifecycle.discard_all()

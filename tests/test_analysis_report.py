@@ -91,19 +91,47 @@ def test_few_runs_still_give_a_report(tmp_path):
     assert "Not fitted" in path.read_text()
 
 
-def test_cli_analyze(runs, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(report_module.forest, "THESIS_SETTINGS",
-                        {"max_depth": 10, "n_estimators": 10, "random_state": 0})
+def test_cli_analyze(runs, tmp_path, capsys):
     out = tmp_path / "cli"
     code = main(["analyze", str(runs), "--kind", "inference", "--out", str(out), "--no-plots",
-                 "--folds", "3", "--forest-folds", "0"])
+                 "--folds", "3", "--forest-folds", "0", "--forest-trees", "10"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "ANOVA task" in printed and "report:" in printed
+    assert "ANOVA task" in printed and "report:" in printed and "log-linear R²" in printed
     data = json.loads((out / "summary.json").read_text())
     assert data["kind"] == "inference" and "evaluation batch size" in data["time_definition"]
     assert data["loglinear"]["cv"]["k"] == 3 and data["random_forest"]["cv"]["k"] == 0
     assert data["random_forest"]["r2_oob"] is not None
+    # the inference forest's own defaults (the thesis's), with the one option given
+    settings = data["settings"]["random_forest"]
+    assert settings == {"n_estimators": 10, "random_state": 0, "split_seed": 42,
+                        "max_depth": 4, "test_size": 0.2}
+    assert data["random_forest"]["n_test"] == round(0.2 * data["n_analysed"] + 0.4999)
+    assert data["settings"]["task_size_column"] == "n_eval"
+
+
+def test_cli_forest_options_change_the_settings(runs, tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert main(["analyze", str(runs), "--out", str(out), "--no-plots", "--forest-folds", "0",
+                 "--forest-trees", "10", "--forest-depth", "3", "--forest-test-size", "0.25"]) == 0
+    rf = json.loads((out / "summary.json").read_text())["random_forest"]
+    assert rf["settings"]["max_depth"] == 3 and rf["settings"]["test_size"] == 0.25
+    assert all(v is not None for v in (rf["test_mae_log_time"], rf["test_rmse_log_time"]))
+    assert rf["test_rmse_log_time"] == pytest.approx(rf["test_mse_log_time"] ** 0.5)
+
+
+@pytest.mark.parametrize("option", [["--forest-depth", "0"], ["--forest-test-size", "1.5"],
+                                    ["--forest-trees", "0"]])
+def test_cli_bad_forest_option_is_one_line(runs, tmp_path, option):
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "timing_trainer", "analyze", str(runs), "--out",
+                           str(tmp_path / "o"), *option], capture_output=True, text=True,
+                          env={**os.environ, "MPLBACKEND": "Agg"}, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and option[0] in lines[0]
+    assert not (tmp_path / "o" / "summary.json").exists()
 
 
 def test_cli_bad_source_is_one_line_error(tmp_path, capsys):

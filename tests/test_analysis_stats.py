@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from timing_trainer.analysis import accuracy, anova, descriptive, forest, regression
+from timing_trainer.analysis.distribution import with_task_size
 from timing_trainer.analysis.frame import analysis_frame
 from timing_trainer.analysis.load import load_runs
 from timing_trainer.analysis.synthetic import (
@@ -85,7 +86,9 @@ def test_random_forest_with_thesis_split(data):
     assert result.r2_test > 0.8 and len(result.cv["r2_folds"]) == 3
     assert set(result.importances["feature"]) == {"model", "task", "batch_size", "max_seq_length"}
     assert result.importances["importance"].sum() == pytest.approx(1.0)
-    assert result.importances["feature"].iloc[0] == "task"  # the largest effect in the data
+    # task and length carry the generated effects; batch size the smallest one
+    assert result.importances["feature"].iloc[0] in ("task", "max_seq_length")
+    assert result.importances["feature"].iloc[-1] == "batch_size"
 
 
 def test_pareto_front_is_exactly_the_undominated_runs():
@@ -121,8 +124,10 @@ def test_descriptive_tables(data):
     for f in ("task", "model", "max_seq_length", "batch_size"):
         mask &= (data[f] == first[f]).to_numpy()
     assert first["min_time"] == pytest.approx(data.loc[mask, "time"].min())
-    corr = descriptive.correlations(data)
-    assert corr.loc["time", "time"] == pytest.approx(1.0) and "metric" in corr.columns
+    corr = descriptive.correlations(with_task_size(data, "finetuning"))
+    assert list(corr.columns[:4]) == ["batch_size", "max_seq_length", "task_size", "time"]
+    assert corr.loc["task_size", "time"] == pytest.approx(
+        np.corrcoef(data["n_train"].astype(float), data["time"])[0, 1])
 
 
 def test_inference_frame_uses_eval_batch_size(tmp_path):

@@ -54,7 +54,9 @@ class FakeApi:
         self.requests = 0
         self.calls = []
 
-    def add(self, run_id, state="finished", sweep="sw1", task="rte", times=(5.0, 4.0)):
+    def add(self, run_id, state="finished", sweep="sw1", task="rte", times=None):
+        n = len(self._runs)  # distinct times: identical measurements would be one run
+        times = times or (5.0 + n / 100, 4.0 + n / 100)
         config = {"task_name": task, "model_name_or_path": "google-bert/bert-base-uncased",
                   "max_seq_length": 128, "per_device_train_batch_size": 8,
                   "per_device_eval_batch_size": 16, "learning_rate": {"value": 2e-5},
@@ -145,7 +147,7 @@ def test_cache_skips_finished_runs_on_the_second_analysis(api, tmp_path):
     assert len(excluded) == 20 and "running1" not in excluded and "crashed1" not in excluded
     assert len(second) == len(first) + 1
     assert set(second["run_id"]) == set(first["run_id"]) | {"r99"}
-    assert second.set_index("run_id").loc["r05", "time"] == pytest.approx(4.0)  # from the cache
+    assert second.set_index("run_id").loc["r05", "time"] == pytest.approx(4.05)  # from the cache
 
 
 def test_history_only_when_asked(api, tmp_path):
@@ -154,7 +156,8 @@ def test_history_only_when_asked(api, tmp_path):
     api.requests = 0
     table = load_runs(["wandb:ent/proj/sw2"], wandb_api=api, history=True, cache_dir=tmp_path)
     assert api.requests == 1 + 3  # the bulk page, then one history request per run
-    assert table["history"].iloc[0][1] == {"iteration": 1, "finetuning_time": 4.0}
+    history = table.set_index("run_id").loc["r20", "history"]
+    assert history[1] == {"iteration": 1, "finetuning_time": 4.2}
     api.requests = 0
     again = load_runs(["wandb:ent/proj/sw2"], wandb_api=api, history=True, cache_dir=tmp_path)
     assert api.requests == 1 and len(again) == 3  # finished runs with history: from the cache
@@ -178,3 +181,17 @@ def test_old_clients_without_lazy_argument(api):
 
     table = load_runs(["wandb:ent/proj/sw2"], wandb_api=OldApi())
     assert len(table) == 3 and api.requests == 1
+
+
+def test_default_cache_is_outside_the_checkout(api, monkeypatch, tmp_path):
+    from timing_trainer.analysis.wandb_api import default_cache_dir
+
+    monkeypatch.delenv("TIMING_TRAINER_WANDB_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "timing-trainer" / "wandb"
+    monkeypatch.setenv("TIMING_TRAINER_WANDB_CACHE", str(tmp_path / "mine"))
+    load_runs(["wandb:ent/proj/sw2"], wandb_api=api)  # cache_dir left out: the default
+    assert cache_file(tmp_path / "mine", parse_wandb_source("wandb:ent/proj/sw2")).is_file()
+    api.calls.clear()
+    load_runs(["wandb:ent/proj/sw2"], wandb_api=api, cache_dir=False)  # no cache at all
+    assert api.calls[0][1] == {"sweep": "sw2"}  # nothing excluded as cached

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -10,8 +11,9 @@ import pytest
 from timing_trainer.cli import main
 from timing_trainer.costmodel.model import CostModelError, fit_cost_model
 from timing_trainer.costmodel.report import FIGURE, report_section
-from timing_trainer.costmodel.sweep_estimate import estimate_sweep, parse_only
+from timing_trainer.costmodel.sweep_estimate import estimate_sweep
 from timing_trainer.costmodel.synthetic import synthetic_runs, true_time
+from timing_trainer.sweep.select import parse_only
 
 SWEEP = """\
 name: small
@@ -104,9 +106,13 @@ def test_sweep_with_an_unknown_model_is_refused(model, runs, tmp_path):
         estimate_sweep(model, path, fitted=runs, only={"bf16": ["false"]})
 
 
-def test_only_rejects_a_malformed_filter():
-    with pytest.raises(CostModelError, match="NAME=VALUE"):
-        parse_only(["max_seq_length"])
+def test_only_rejects_a_malformed_filter_in_one_line(tmp_path, runs, sweep_file, capsys):
+    root = _write_runs(tmp_path, runs.head(30))
+    for only in ("max_seq_length", "typo=1"):
+        assert main(["predict", "--runs", str(root), "--sweep", str(sweep_file),
+                     "--only", only]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--only" in err[0], err
 
 
 def test_cli_cv_json(tmp_path, runs, capsys):
@@ -157,6 +163,20 @@ def test_report_section_writes_the_plot(tmp_path, runs):
     assert "leave-one-task-out" in text and "leave-one-model-out" in text
     assert (tmp_path / FIGURE).stat().st_size > 1000
     assert FIGURE in text
+
+
+def test_plot_ticks_are_plain_numbers(runs):
+    import matplotlib.pyplot as plt
+
+    from timing_trainer.analysis.axes import labelled_ticks
+    from timing_trainer.costmodel.report import plot_predicted_vs_measured
+    from timing_trainer.costmodel.validation import cross_validate
+
+    ax = plot_predicted_vs_measured(cross_validate(runs, "finetuning", "kfold", k=5))
+    for axis in (ax.xaxis, ax.yaxis):
+        labels = labelled_ticks(axis)
+        assert labels and all(re.fullmatch(r"[0-9]+(\.[0-9]+)?", t) for t in labels), labels
+    plt.close(ax.figure)
 
 
 def test_report_section_with_too_few_runs_says_so(tmp_path, runs):

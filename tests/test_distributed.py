@@ -41,10 +41,12 @@ def test_two_process_ddp_reports_the_slower_rank_once(tmp_path):
         pytest.fail("the DDP run did not finish in 180 s:\n" + out[-2000:] + err[-2000:])
     assert proc.returncode == 0, out[-3000:] + err[-3000:]
     assert out.count("DONE rank=") == 2
-    # train() and evaluate() each write once, from rank 0 only.
-    assert out.count("SAVED rank=0") == 2 and "SAVED rank=1" not in out
+    # From rank 0 only: `running` at train()'s start and after it, after evaluate(), and
+    # `finished` from the exit fallback.
+    assert out.count("SAVED rank=0") == 4 and "SAVED rank=1" not in out
     data = json.loads((tmp_path / "out" / RESULTS_FILENAME).read_text())
     validate_results(data)
+    assert data["status"] == "finished"
     assert data["config"]["world_size"] == 2
     steps = data["train_steps"]
     assert steps == 3  # 24 samples, 2 ranks x batch 4

@@ -51,3 +51,25 @@ def test_default_precision_is_fp32_on_cpu():
     if torch.cuda.is_available():
         pytest.skip("TF32 may be on by default on this GPU")
     assert precision_of(_Args()) == "fp32"
+
+
+def test_precision_says_what_ran_not_what_was_asked(tmp_path):
+    from scripts.core_tiny import tiny_bert, token_dataset
+
+    from timing_trainer import TimingTrainer, TimingTrainingArguments
+
+    if torch.cuda.is_available():
+        pytest.skip("on a GPU fp16 does run in half precision")
+    # accelerate autocasts fp16 on accelerators only: on a CPU, fp16=True trains in fp32.
+    assert precision_of(_Args(fp16=True, device=torch.device("cpu"))) == "fp32"
+    assert precision_of(_Args(bf16=True, device=torch.device("cpu"))) == "bf16"
+
+    class Accelerator:
+        mixed_precision, native_amp = "fp16", False
+
+    assert precision_of(_Args(fp16=True), Accelerator()) == "fp32"
+    args = TimingTrainingArguments(output_dir=str(tmp_path), fp16=True, use_cpu=True,
+                                   report_to="none", finetuning_iters=1)
+    trainer = TimingTrainer(model=tiny_bert(), args=args, train_dataset=token_dataset(8))
+    assert trainer.timing_results.environment["precision"] == "fp32"
+    assert trainer.timing_results.config["precision"] == "fp32"

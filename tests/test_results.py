@@ -129,7 +129,10 @@ def test_invalid_results_do_not_get_written(tmp_path):
 
 
 def test_summary_is_flat_with_metrics_at_top_level():
-    summary = _results_with_evaluations().summary()
+    results = _results_with_evaluations()
+    assert results.summary()["status"] == "running"
+    assert results.mark_finished()
+    summary = results.summary()
     assert summary["eval_accuracy"] == 0.8
     assert summary["eval_mm_accuracy"] == 0.7
     assert summary["finetuning_time"] == 2.0
@@ -166,3 +169,96 @@ def test_results_module_is_torch_free():
     code = ("import sys, timing_trainer.results as r; r.TimingResults().to_dict(); "
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_status_runs_until_finished_and_failed_stays_failed():
+    results = TimingResults()
+    assert results.to_dict()["status"] == "running"
+    assert results.mark_finished() and results.status == "finished"
+    failed = TimingResults()
+    failed.mark_failed("interrupted", "terminated by SIGTERM")
+    assert not failed.mark_finished()
+    assert failed.to_dict()["status"] == "failed"
+    assert failed.to_dict()["error"]["kind"] == "interrupted"
+
+
+def test_forward_and_real_token_figures():
+    data = _results_with_evaluations().to_dict()
+    assert data["forward_time"] is None  # no forward times were recorded in this set ...
+    assert "forward" in data["unavailable"]["forward_time"]  # ... and the file says why
+    record = EvaluationRecord(name="eval", total_time=2.0, batch_times=[0.3, 0.2, 0.25, 0.1],
+                              forward_times=[0.2, 0.15, 0.18, 0.05], batch_sizes=[4, 4, 4, 2],
+                              batch_size=4, warmup_batches=1, n_samples=14, n_tokens=140,
+                              n_real_tokens=100)
+    figures = record.to_dict()
+    assert figures["forward_time"] == 0.15  # warm-up batch and partial batch left out
+    assert figures["forward_time_median"] == pytest.approx(0.165)
+    assert figures["forward_time_list"] == [0.2, 0.15, 0.18, 0.05]
+    assert figures["inference_real_tokens_per_second"] == 50.0
+    assert figures["inference_tokens_per_second"] == 70.0
+
+
+def test_every_null_figure_has_a_reason(tmp_path):
+    results = TimingResults(environment={"device": "cpu", "precision": "fp32"})
+    results.finetuning_times = [1.0, 1.2]
+    results.train_samples, results.train_tokens, results.train_steps = 16, 256, 2
+    results.train_real_tokens = 200
+    assert "has not run (yet)" in results.to_dict()["unavailable"]["inference_time"]
+    results.mark_finished()
+    data = results.to_dict()
+    reasons = data["unavailable"]
+    assert reasons["mfu_train"] == "peak TFLOP/s unknown for this CPU (set peak_tflops)"
+    assert reasons["peak_memory_train_bytes"].startswith("peak memory is measured on CUDA")
+    assert reasons["inference_time"] == "no evaluation in this run (evaluate() was not called)"
+    assert data["train_real_tokens_per_second"] == pytest.approx(200 / 1.0)
+    for key in data["unavailable"]:
+        assert data.get(key.split(".")[0]) is None or key.startswith("eval_metrics.")
+    for key in ("finetuning_time", "train_samples_per_second", "train_tokens_per_second"):
+        assert data[key] is not None and key not in reasons
+    validate_results(data)
+
+
+def test_a_null_figure_without_a_reason_does_not_validate():
+    data = TimingResults(environment={
+        "device": "cpu", "torch_version": "x", "transformers_version": "y",
+        "timing_trainer_version": "z", "python_version": "3"}).to_dict()
+    validate_results(data)
+    del data["unavailable"]["mfu_train"]
+    with pytest.raises(ResultsValidationError, match="without a reason.*mfu_train"):
+        validate_results(data)
+    del data["unavailable"]  # a version 1 file: no reasons recorded, still readable
+    validate_results(data)
+
+
+def test_reasons_on_a_gpu_and_for_a_failed_run():
+    results = TimingResults(environment={"device": "cuda", "gpu_name": "Some GPU X9",
+                                         "precision": "bf16"})
+    results.mark_failed("oom", "CUDA out of memory")
+    reasons = results.to_dict()["unavailable"]
+    assert reasons["peak_tflops"] == ("no datasheet peak TFLOP/s for Some GPU X9 at bf16 "
+                                      "(set peak_tflops)")
+    assert reasons["finetuning_time"] == "the run failed before fine-tuning finished"
+
+
+def test_nan_metric_and_unknown_setup_part_have_reasons():
+    results = TimingResults()
+    results.add_evaluation(EvaluationRecord(name="eval", total_time=0.1, batch_times=[0.1],
+                                            batch_sizes=[2], batch_size=2, n_samples=2,
+                                            metrics={"eval_matthews_correlation": float("nan")}))
+    results.notes["setup_time_parts.startup"] = "process start time unknown on this system"
+    reasons = results.to_dict()["unavailable"]
+    assert reasons["eval_metrics.eval_matthews_correlation"].startswith("the metric was not")
+    assert reasons["setup_time_parts.startup"] == "process start time unknown on this system"
+    results.add_setup_time("startup", 1.0)
+    assert "setup_time_parts.startup" not in results.to_dict()["unavailable"]
+
+
+def test_describe_groups_figures_by_reason():
+    from timing_trainer.reasons import describe
+
+    line = describe({"a": "r1", "b": "r1", "c": "r2", "d": "r1", "e": "r1", "f": "r1"}, shown=2)
+    assert line == "r1: a, b and 3 more; r2: c"
+
+
+def test_classify_a_script_exit():
+    assert classify_error(SystemExit(3)) == "nonzero_exit"

@@ -10,6 +10,7 @@ from transformers import HfArgumentParser, TrainerCallback
 
 from timing_trainer import TimingTrainer, TimingTrainingArguments
 from timing_trainer.results import ResultsWriteError
+from timing_trainer.results_writer import UnavailableFiguresWarning
 from timing_trainer.schema import RESULTS_FILENAME, validate_results
 from timing_trainer.trainer import TimingNoiseWarning
 
@@ -49,10 +50,11 @@ def _flat(model):
 
 def test_every_iteration_starts_from_the_same_state(tmp_path):
     recorder = StepRecorder()
-    trainer = TimingTrainer(model=tiny_bert(), args=_args(tmp_path), train_dataset=token_dataset(40),
-                            callbacks=[recorder])
+    trainer = TimingTrainer(model=tiny_bert(), args=_args(tmp_path, timing_warmup_steps=3),
+                            train_dataset=token_dataset(40), callbacks=[recorder])
     output = trainer.train()
-    assert len(recorder.iterations) == 3
+    assert "warmup" in trainer.timing_results.setup_time_parts  # the warm-up ran ...
+    assert len(recorder.iterations) == 3  # ... unseen by callbacks
     first = recorder.iterations[0]
     assert len(first["lr"]) == 10  # 40 samples / 8 = 5 steps per epoch, 2 epochs
     assert first["lr"][0] != first["lr"][-1]  # the schedule moves: a stale scheduler would show
@@ -102,13 +104,16 @@ def test_train_metrics_and_results_file(tmp_path):
     assert metrics["train_samples_per_second"] == pytest.approx(80 / metrics["finetuning_time"])
     assert metrics["train_tokens_per_second"] == pytest.approx(80 * 16 / metrics["finetuning_time"])
     parts = trainer.timing_results.setup_time_parts
-    assert set(parts) == {"model_load", "train_setup"}
+    assert set(parts) == {"model_load", "warmup", "train_setup"}
     assert metrics["setup_time"] == pytest.approx(sum(parts.values()))
 
     eval_metrics = trainer.evaluate()
     assert "eval_accuracy" in eval_metrics and "eval_inference_time" in eval_metrics
 
     path = tmp_path / "out" / RESULTS_FILENAME
+    assert json.loads(path.read_text())["status"] == "running"  # until the run has ended
+    with pytest.warns(UnavailableFiguresWarning, match="peak TFLOP/s unknown for this CPU"):
+        assert trainer.finish_timing_results() == path
     data = json.loads(path.read_text())
     validate_results(data)
     assert data["status"] == "finished"
@@ -132,8 +137,16 @@ def test_one_latency_per_eval_batch(tmp_path):
     assert data["evaluations"][0]["inference_batch_sizes"] == [8, 8, 4]
     assert data["inference_time"] == min(latencies[:2])  # the partial batch is left out
     assert metrics["eval_inference_time"] == data["inference_time"]
+    assert metrics["eval_inference_time_list"] == latencies
     assert data["inference_timer"] == "host"
     assert sum(latencies) <= data["inference_total_time"]
+    # The forward alone, per batch: nested inside each prediction_step on the same clock.
+    forwards = data["forward_time_list"]
+    assert len(forwards) == 3 and all(0 < f <= t for f, t in zip(forwards, latencies))
+    assert data["forward_time"] == min(forwards[:2])
+    assert metrics["eval_forward_time_list"] == forwards
+    assert metrics["eval_forward_time"] == data["forward_time"]
+    assert metrics["eval_forward_time_median"] == data["forward_time_median"]
 
 
 def test_two_evaluation_sets_like_mnli(tmp_path):
@@ -183,6 +196,52 @@ def test_evaluation_and_saving_are_off_while_timing(tmp_path):
                             eval_dataset=token_dataset(8), callbacks=[Counter()])
     trainer.train()
     assert Counter.evaluations > 0
+
+
+class EventCounter(TrainerCallback):
+    """Every event a callback sees, and the step counter at each step end."""
+
+    def __init__(self):
+        self.events, self.steps = [], []
+
+    def on_train_begin(self, *args, **kwargs):
+        self.events.append("train_begin")
+
+    def on_train_end(self, *args, **kwargs):
+        self.events.append("train_end")
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.steps.append(state.global_step)
+
+    def on_log(self, *args, **kwargs):
+        self.events.append("log")
+
+
+def test_warmup_is_invisible_to_callbacks_and_counters(tmp_path):
+    counter = EventCounter()
+    args = _args(tmp_path, finetuning_iters=2, timing_warmup_steps=4, num_train_epochs=1,
+                 logging_steps=1, eval_strategy="steps", eval_steps=1)
+    trainer = TimingTrainer(model=tiny_bert(), args=args, train_dataset=token_dataset(24),
+                            eval_dataset=token_dataset(8), callbacks=[counter])
+    trainer.train()
+    # Two timed iterations of 3 steps each; the 4 warm-up steps are nowhere.
+    assert counter.events.count("train_begin") == 2 and counter.events.count("train_end") == 2
+    assert counter.steps == [1, 2, 3, 1, 2, 3]
+    assert counter.events.count("log") == 2 * 3 + 2  # a loss line per step, a summary per run
+    assert trainer.timing_results.evaluations == []  # the warm-up never evaluates
+    assert trainer.state.global_step == 3 and trainer.args.max_steps == -1
+    assert trainer.timing_results.setup_time_parts["warmup"] > 0
+    assert trainer.timing_results.config["timing_warmup_steps"] == 4
+
+
+def test_warmup_can_be_turned_off(tmp_path):
+    trainer = TimingTrainer(model=tiny_bert(), args=_args(tmp_path, finetuning_iters=1,
+                                                          timing_warmup_steps=0),
+                            train_dataset=token_dataset(8))
+    trainer.train()
+    assert "warmup" not in trainer.timing_results.setup_time_parts
+    with pytest.raises(ValueError, match="timing_warmup_steps must be an integer >= 0"):
+        _args(tmp_path, timing_warmup_steps=-1)
 
 
 def test_high_cv_warns(tmp_path):
@@ -299,6 +358,11 @@ def test_cuda_run_uses_events_peak_memory_and_mfu(tmp_path):
     latencies = data["inference_time_list"]
     assert len(latencies) == 3 and all(t > 0 for t in latencies)
     assert sum(latencies) <= data["inference_total_time"] * 1.05
+    # The forward's events are recorded inside each prediction_step's, on the same stream.
+    forwards = data["forward_time_list"]
+    assert len(forwards) == 3 and all(0 < f <= t for f, t in zip(forwards, latencies))
+    assert data["forward_time"] is not None and "warmup" in data["setup_time_parts"]
+    assert 0 < data["train_real_tokens"] <= data["train_tokens"]
     assert data["peak_memory_train_bytes"] > 0 and data["peak_memory_eval_bytes"] > 0
     first, second = recorder.iterations
     assert first["lr"] == second["lr"]

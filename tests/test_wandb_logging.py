@@ -2,7 +2,9 @@
 history row per fine-tuning iteration, and a failed run ends with a non-zero exit code."""
 
 import glob
+import json
 import os
+import sys
 
 import pytest
 import torch
@@ -11,6 +13,7 @@ from scripts.core_wandb_file import read_finished_run
 from transformers import TrainerCallback
 
 from timing_trainer import TimingTrainer, TimingTrainingArguments
+from timing_trainer.schema import RESULTS_FILENAME
 from timing_trainer.wandb_logging import WandbReporter, reports_to_wandb, wandb_config
 
 torch.set_num_threads(1)
@@ -38,10 +41,14 @@ def test_offline_run_carries_the_figures(tmp_path):
     trainer.train()
     trainer.evaluate()
     trainer.evaluate(eval_dataset=token_dataset(8, seed=2), metric_key_prefix="eval_mm")
+    assert dict(wandb.run.summary)["status"] == "running"
+    trainer.finish_timing_results()
     summary = dict(wandb.run.summary)
     run_dir = os.path.dirname(wandb.run.dir)
+    run_id = wandb.run.id
     results = trainer.timing_results.to_dict()
     wandb.finish()
+    assert results["wandb_run_id"] == run_id  # counts a run seen through two sources once
 
     files = _run_files(run_dir)
     assert len(files) == 1
@@ -58,6 +65,10 @@ def test_offline_run_carries_the_figures(tmp_path):
     assert run["summary"]["status"] == "finished"
     rows = [row for row in run["history"] if "finetuning_iteration" in row]
     assert [row["finetuning_iteration"] for row in rows] == [0, 1, 2]
+    # transformers' callback logs a loss row per step: 3 iterations x 2 steps; the 3 warm-up
+    # steps left no row.
+    assert trainer.timing_results.setup_time_parts["warmup"] > 0
+    assert len([row for row in run["history"] if "train/loss" in row]) == 3 * 2
     assert [row["finetuning_iteration_time"] for row in rows] == results["finetuning_time_list"]
     config = run["config"]
     assert config["task_name"] == "mnli" and config["max_seq_length"] == 16
@@ -112,3 +123,59 @@ def test_config_leaves_secrets_out(tmp_path):
     assert "hf_secret" not in repr(config)
     assert config["task_name"] == "rte" and config["finetuning_iters"] == 3
     assert config["environment"] == {"device": "cpu"}
+
+
+@pytest.fixture
+def wandb_online_without_login(tmp_path, monkeypatch):
+    """W&B online, no API key, no netrc, a server that cannot be reached (fails fast)."""
+    monkeypatch.setenv("WANDB_MODE", "online")
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NETRC", str(tmp_path / "home" / ".netrc"))
+    monkeypatch.delenv("WANDB_SILENT", raising=False)
+
+
+def test_not_logged_in_is_one_line_and_a_failed_results_file(tmp_path, caplog,
+                                                             wandb_online_without_login):
+    from timing_trainer.wandb_logging import WandbNotLoggedInError
+
+    # Refused at construction, before anything asks the (unreachable) server.
+    with pytest.raises(WandbNotLoggedInError) as caught:
+        TimingTrainer(model=tiny_bert(), args=_args(tmp_path), train_dataset=token_dataset(8))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "wandb login" in message and "WANDB_MODE=offline" in message
+    data = json.loads((tmp_path / "out" / RESULTS_FILENAME).read_text())
+    assert data["status"] == "failed" and data["error"]["message"] == message
+    assert "could not record" not in caplog.text
+
+
+def test_wandb_run_id_and_masked_argv(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["train.py", "--hub_token", "hf_secret", "--x=1",
+                                      "--wandb_api_key=abc"])
+    trainer = TimingTrainer(model=tiny_bert(), args=_args(tmp_path, finetuning_iters=1),
+                            train_dataset=token_dataset(8))
+    assert sys.argv == ["train.py", "--hub_token", "***", "--x=1", "--wandb_api_key=***"]
+    trainer.train()
+    run_id = wandb.run.id
+    data = json.loads((tmp_path / "out" / RESULTS_FILENAME).read_text())
+    wandb.finish()
+    assert data["wandb_run_id"] == run_id
+    assert "wandb_run_id" not in data["unavailable"]
+
+
+def test_wandb_init_without_a_key_becomes_the_one_line(monkeypatch):
+    from timing_trainer.wandb_logging import WandbNotLoggedInError, is_login_failure
+
+    def refuse(**kwargs):
+        raise wandb.errors.UsageError("No API key configured. Use `wandb login` to log in.")
+
+    monkeypatch.setattr(wandb, "init", refuse)
+    reporter = WandbReporter(enabled=True)
+    with pytest.raises(WandbNotLoggedInError, match="WANDB_MODE=offline"):
+        reporter.run()
+    assert not reporter.enabled  # recording the failure will not try again
+    assert is_login_failure(wandb.errors.UsageError("api_key not configured (no-tty)"))
+    assert not is_login_failure(wandb.errors.UsageError("project name invalid"))
+    assert not is_login_failure(ValueError("No API key configured"))

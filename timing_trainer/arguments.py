@@ -13,15 +13,19 @@ from typing import Any
 
 from transformers import TrainingArguments
 
+# Optimizer steps run before the first timed iteration; why three: timing_trainer.warmup.
+DEFAULT_WARMUP_STEPS = 3
+
 
 def _validate(options: Any) -> None:
     """Raise ValueError with one clear line for an impossible timing option."""
     iters = options.finetuning_iters
     if isinstance(iters, bool) or not isinstance(iters, int) or iters < 1:
         raise ValueError(f"finetuning_iters must be an integer >= 1, got {iters!r}")
-    warmup = options.inference_warmup_batches
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"inference_warmup_batches must be an integer >= 0, got {warmup!r}")
+    for name in ("inference_warmup_batches", "timing_warmup_steps"):
+        value = getattr(options, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
     peak = options.peak_tflops
     if peak is not None and (not math.isfinite(float(peak)) or float(peak) <= 0):
         raise ValueError(f"peak_tflops must be a positive number (TFLOP/s per device), got {peak!r}")
@@ -38,6 +42,13 @@ class TimingOptions:
         default=3,
         metadata={"help": "How many times to run the whole fine-tuning, each from the same initial "
                           "state (weights, optimizer, scheduler, RNG). finetuning_time is the minimum."},
+    )
+    timing_warmup_steps: int = field(
+        default=DEFAULT_WARMUP_STEPS,
+        metadata={"help": "Optimizer steps on real batches before the first timed iteration, "
+                          "after which the initial state is restored (CUDA and cuBLAS set-up, "
+                          "kernel selection and allocator growth stay off the clock; time in "
+                          "setup_time_parts['warmup']). 0 turns it off."},
     )
     inference_warmup_batches: int = field(
         default=1,
@@ -77,6 +88,9 @@ class TimingTrainingArguments(TrainingArguments):
 
     finetuning_iters: int = field(default=3, metadata=TimingOptions.__dataclass_fields__[
         "finetuning_iters"].metadata)
+    timing_warmup_steps: int = field(
+        default=DEFAULT_WARMUP_STEPS,
+        metadata=TimingOptions.__dataclass_fields__["timing_warmup_steps"].metadata)
     inference_warmup_batches: int = field(default=1, metadata=TimingOptions.__dataclass_fields__[
         "inference_warmup_batches"].metadata)
     peak_tflops: float | None = field(default=None, metadata=TimingOptions.__dataclass_fields__[

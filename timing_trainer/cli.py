@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "timing_trainer.glue.demo_assets",  # demo-assets
     "timing_trainer.sweep.cli",  # sweep, sweeps
     "timing_trainer.analysis.cli",  # analyze
+    "timing_trainer.analysis.thesis_data",  # thesis-data
     "timing_trainer.costmodel.cli",  # predict
     "timing_trainer.script_runner",  # run
 )

@@ -107,11 +107,20 @@ def collect_environment(precision: str | None = None) -> dict[str, Any]:
     return {key: env.get(key) for key in ENVIRONMENT_KEYS}
 
 
-def precision_of(args: Any) -> str:
-    """The precision a TrainingArguments object asks for: bf16, fp16, tf32 or fp32."""
-    if getattr(args, "bf16", False) or getattr(args, "bf16_full_eval", False):
+def precision_of(args: Any, accelerator: Any = None) -> str:
+    """The precision the run actually computes in: bf16, fp16, tf32 or fp32.
+
+    Asking is not running: accelerate autocasts fp16 only on accelerators, so `fp16=True` on a
+    CPU trains in fp32 (bf16 on a CPU does run in bf16). With the trainer's `accelerator` its
+    own decision (`mixed_precision`, `native_amp`) is taken; without it, the device of `args`.
+    `bf16_full_eval`/`fp16_full_eval` cast the model itself, so they run as asked.
+    """
+    mixed = _mixed_precision(args, accelerator)
+    if mixed is not None:
+        return mixed
+    if getattr(args, "bf16_full_eval", False):
         return "bf16"
-    if getattr(args, "fp16", False) or getattr(args, "fp16_full_eval", False):
+    if getattr(args, "fp16_full_eval", False):
         return "fp16"
     if getattr(args, "tf32", None):
         return "tf32"
@@ -123,3 +132,17 @@ def precision_of(args: Any) -> str:
     except ImportError:
         pass
     return "fp32"
+
+
+def _mixed_precision(args: Any, accelerator: Any) -> str | None:
+    """bf16 or fp16 when autocast runs in it, else None."""
+    if accelerator is not None:
+        mode = getattr(accelerator, "mixed_precision", "no")
+        return mode if mode in ("bf16", "fp16") and getattr(accelerator, "native_amp", True) \
+            else None
+    if getattr(args, "bf16", False):
+        return "bf16"
+    if getattr(args, "fp16", False):
+        device = getattr(args, "device", None)  # TrainingArguments: cpu, cuda:0, mps, ...
+        return None if str(device or "").startswith("cpu") else "fp16"
+    return None

@@ -3,21 +3,37 @@
 Torch-free at import, so the GLUE program can write a `failed` results file when loading the
 model itself failed, and the analysis can rebuild figures from raw lists. The trainer fills a
 `TimingResults` with raw values (every iteration's time, every batch's latency, counts); the
-figures (minimum, median, CV, throughput, MFU) are derived in `to_dict()`, in one place.
+figures (minimum, median, CV, throughput, MFU) are derived in `to_dict()`, in one place, and so
+is the reason behind every figure that stays null (`unavailable`, see timing_trainer.reasons).
+
+Lifecycle (the `status` key): `running` from the first write until the run has ended;
+`finished` (`mark_finished()`) only after the last measurement; `failed` (`mark_failed()`) with
+an error kind otherwise. A finished or failed result never goes back to running.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from timing_trainer.environment import ENVIRONMENT_KEYS
+from timing_trainer.evaluation_record import (
+    EvaluationRecord,
+    finite_or_none,
+    is_number,
+    latency_figures,
+    per_second,
+    throughput_figures,
+)
 from timing_trainer.measurement import Measurement
+from timing_trainer.reasons import evaluation_reasons, unavailable_reasons
 from timing_trainer.schema import ERROR_KINDS, SCHEMA_VERSION, empty_results, validate_results
+
+__all__ = ["EvaluationRecord", "ResultsWriteError", "TimingResults", "classify_error",
+           "is_metric_key", "INFERENCE_KEY_SUFFIXES"]
 
 _MAX_MESSAGE_CHARS = 4000
 
@@ -28,9 +44,14 @@ _NON_METRIC_SUFFIXES = (
     "_mem_cpu_peaked_delta", "_mem_gpu_peaked_delta",
 )
 INFERENCE_KEY_SUFFIXES = (
-    "inference_total_time", "inference_time", "inference_time_median", "inference_time_p90",
-    "inference_samples_per_second", "inference_tokens_per_second",
+    "inference_total_time", "inference_time", "inference_time_list", "inference_time_median",
+    "inference_time_p90", "inference_samples_per_second", "inference_tokens_per_second",
+    "inference_real_tokens_per_second", "forward_time", "forward_time_list",
+    "forward_time_median",
 )
+# Top-level keys that are not flat figures (left out of W&B's summary).
+_NESTED_KEYS = ("config", "environment", "evaluations", "eval_metrics", "error",
+                "setup_time_parts", "created_at", "schema_version", "unavailable")
 
 
 class ResultsWriteError(OSError):
@@ -45,13 +66,17 @@ def is_metric_key(key: str) -> bool:
 
 
 def classify_error(exc: BaseException) -> str:
-    """The schema's error kind for an exception: "oom", "interrupted" or "exception".
+    """The schema's error kind for an exception: "oom", "interrupted", "nonzero_exit" (a
+    script's `sys.exit(N)`) or "exception".
 
     Out of memory comes in many forms: `torch.cuda.OutOfMemoryError`, Python's `MemoryError`,
-    and RuntimeErrors whose text says so (CUDA, MPS, the CPU allocator).
+    and RuntimeErrors whose text says so (CUDA, MPS, the CPU allocator). A SIGTERM turned into
+    an exception by timing_trainer.signals is a KeyboardInterrupt too: interrupted.
     """
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
+    if isinstance(exc, SystemExit):
+        return "nonzero_exit"
     if isinstance(exc, MemoryError):
         return "oom"
     torch = sys.modules.get("torch")
@@ -68,69 +93,20 @@ def classify_error(exc: BaseException) -> str:
     return "exception"
 
 
-def _finite_or_none(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-@dataclass
-class EvaluationRecord:
-    """One timed evaluation loop: the whole set's time and every batch's forward latency."""
-
-    name: str
-    total_time: float | None = None
-    batch_times: list[float] = field(default_factory=list)
-    batch_sizes: list[int] = field(default_factory=list)
-    batch_size: int | None = None  # the configured (full) batch size
-    n_samples: int | None = None
-    n_tokens: int | None = None
-    flops: float | None = None
-    timer: str = "host"
-    warmup_batches: int = 0
-    metrics: dict[str, Any] = field(default_factory=dict)
-    peak_memory_bytes: int | None = None
-
-    def full_batch_times(self) -> list[float]:
-        """Latencies of full batches only: a final partial batch is faster and not comparable."""
-        if not self.batch_sizes or len(self.batch_sizes) != len(self.batch_times):
-            return list(self.batch_times)
-        full = self.batch_size or max(self.batch_sizes)
-        return [t for t, size in zip(self.batch_times, self.batch_sizes) if size >= full]
-
-    def latency(self) -> Measurement:
-        """Full-batch latencies with warm-up batches sliced off (kept when nothing would be left)."""
-        return Measurement(self.full_batch_times()).drop_warmup(self.warmup_batches)
-
-    def to_dict(self) -> dict[str, Any]:
-        latency = self.latency()
-        samples_per_second = None
-        tokens_per_second = None
-        if self.total_time and self.total_time > 0:
-            if self.n_samples:
-                samples_per_second = self.n_samples / self.total_time
-            if self.n_tokens:
-                tokens_per_second = self.n_tokens / self.total_time
-        return {
-            "name": self.name,
-            "inference_total_time": _finite_or_none(self.total_time),
-            "inference_time": latency.min if latency.n else None,
-            "inference_time_list": list(self.batch_times),
-            "inference_time_median": latency.median if latency.n else None,
-            "inference_time_p90": latency.p90 if latency.n else None,
-            "inference_samples_per_second": samples_per_second,
-            "inference_tokens_per_second": tokens_per_second,
-            "inference_timer": self.timer,
-            "inference_batch_sizes": list(self.batch_sizes),
-            "n_samples": self.n_samples,
-            "peak_memory_bytes": self.peak_memory_bytes,
-            "metrics": {k: v for k, v in self.metrics.items() if _is_number(v)},
-        }
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _combined(records: list[EvaluationRecord]) -> EvaluationRecord:
+    """Repeated evaluations of one set as one record (latency lists joined, fastest loop kept)."""
+    timed = [r for r in records if r.total_time is not None]
+    fastest = min(timed, key=lambda r: r.total_time) if timed else records[0]
+    return EvaluationRecord(
+        name=records[0].name, total_time=fastest.total_time,
+        batch_times=[t for r in records for t in r.batch_times],
+        batch_sizes=[s for r in records for s in r.batch_sizes],
+        forward_times=[t for r in records for t in r.forward_times],
+        batch_size=records[0].batch_size, warmup_batches=records[0].warmup_batches,
+        n_samples=fastest.n_samples, n_tokens=fastest.n_tokens,
+        n_real_tokens=fastest.n_real_tokens, flops=fastest.flops, timer=records[0].timer,
+        notes={k: v for r in records for k, v in r.notes.items()},
+    )
 
 
 class TimingResults:
@@ -144,13 +120,14 @@ class TimingResults:
                  environment: dict[str, Any] | None = None):
         self.config: dict[str, Any] = dict(config or {})
         self.environment: dict[str, Any] = dict(environment or {})
-        self.status = "finished"
+        self.status = "running"
         self.error: dict[str, str] | None = None
         self.created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.setup_time_parts: dict[str, float] = {}
         self.finetuning_times: list[float] = []
         self.train_samples: int | None = None  # per iteration, all ranks
         self.train_tokens: int | None = None  # per iteration, all ranks (padded tokens)
+        self.train_real_tokens: int | None = None  # per iteration, all ranks (attention mask)
         self.train_flops: float | None = None  # per iteration, all ranks
         self.train_steps: int | None = None
         self.evaluations: list[EvaluationRecord] = []
@@ -158,6 +135,8 @@ class TimingResults:
         self.peak_memory_eval_bytes: int | None = None
         self.peak_tflops: float | None = None  # per device
         self.n_devices: int = 1
+        self.wandb_run_id: str | None = None
+        self.notes: dict[str, str] = {}  # figure -> why it is unavailable (set while measuring)
 
     # --- recording -------------------------------------------------------------------------
     def add_setup_time(self, name: str, seconds: float) -> None:
@@ -175,6 +154,13 @@ class TimingResults:
             raise ValueError(f"unknown error kind {kind!r}; expected one of {', '.join(ERROR_KINDS)}")
         self.status = "failed"
         self.error = {"kind": kind, "message": str(message)[:_MAX_MESSAGE_CHARS]}
+
+    def mark_finished(self) -> bool:
+        """Record that the run ended with every measurement taken; False when it had failed."""
+        if self.status == "failed":
+            return False
+        self.status = "finished"
+        return True
 
     def add_evaluation(self, record: EvaluationRecord) -> None:
         self.evaluations.append(record)
@@ -199,86 +185,94 @@ class TimingResults:
         merged: dict[str, float | None] = {}
         for record in self.evaluations:
             for key, value in record.metrics.items():
-                if _is_number(value) and is_metric_key(key):
-                    merged[key] = _finite_or_none(value)
+                if is_number(value) and is_metric_key(key):
+                    merged[key] = finite_or_none(value)
         return merged
 
-    def _inference_figures(self) -> dict[str, Any]:
+    def _primary_record(self) -> EvaluationRecord | None:
         primary = self.primary_evaluation_name()
         records = [e for e in self.evaluations if e.name == primary]
-        if not records:
+        return _combined(records) if records else None
+
+    def _inference_figures(self) -> dict[str, Any]:
+        record = self._primary_record()
+        if record is None:
             return {}
-        dicts = [r.to_dict() for r in records]
-        totals = [d["inference_total_time"] for d in dicts if d["inference_total_time"] is not None]
-        combined = EvaluationRecord(
-            name=primary,
-            batch_times=[t for r in records for t in r.batch_times],
-            batch_sizes=[s for r in records for s in r.batch_sizes],
-            batch_size=records[0].batch_size,
-            warmup_batches=records[0].warmup_batches,
-        )
-        latency = combined.latency()
-        # Throughput of the fastest whole-set evaluation.
-        fastest = min((d for d in dicts if d["inference_total_time"] is not None),
-                      key=lambda d: d["inference_total_time"], default=dicts[0])
-        return {
-            "inference_total_time": min(totals) if totals else None,
-            "inference_time": latency.min if latency.n else None,
-            "inference_time_list": list(combined.batch_times),
-            "inference_time_median": latency.median if latency.n else None,
-            "inference_time_p90": latency.p90 if latency.n else None,
-            "inference_samples_per_second": fastest["inference_samples_per_second"],
-            "inference_tokens_per_second": fastest["inference_tokens_per_second"],
-            "inference_timer": records[0].timer,
-        }
+        latency = record.latency()
+        figures = {"inference_total_time": finite_or_none(record.total_time)}
+        figures.update(latency_figures(latency, record.batch_times, "inference_time"))
+        figures["inference_time_p90"] = latency.p90 if latency.n else None
+        figures.update(throughput_figures(record, "inference"))
+        figures["inference_timer"] = record.timer
+        figures.update(latency_figures(record.forward_latency(), record.forward_times,
+                                       "forward_time"))
+        return figures
+
+    def _finetuning_figures(self) -> dict[str, Any]:
+        finetuning = self.finetuning()
+        out = finetuning.summary("finetuning_time")
+        if not finetuning.n:
+            out["finetuning_time_list"] = None
+        best = finetuning.min if finetuning.n else None
+        out.update({
+            "train_steps": self.train_steps,
+            "train_samples": self.train_samples,
+            "train_tokens": self.train_tokens,
+            "train_real_tokens": self.train_real_tokens,
+            "train_samples_per_second": per_second(self.train_samples, best),
+            "train_tokens_per_second": per_second(self.train_tokens, best),
+            "train_real_tokens_per_second": per_second(self.train_real_tokens, best),
+            "peak_memory_train_bytes": self.peak_memory_train_bytes,
+            "mfu_train": self._mfu(self.train_flops, best),
+        })
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The results as `timing_results.json` holds them (see timing_trainer.schema)."""
         out = empty_results()
-        out["schema_version"] = SCHEMA_VERSION
-        out["status"] = self.status
-        out["error"] = dict(self.error) if self.error else None
-        out["created_at"] = self.created_at
-        out["config"] = dict(self.config)
-        # Every environment key present (null where unknown), so a partial probe still validates.
-        out["environment"] = {**{k: None for k in ENVIRONMENT_KEYS}, **self.environment}
-        out["setup_time"] = self.setup_time
-        out["setup_time_parts"] = dict(self.setup_time_parts)
-
-        finetuning = self.finetuning()
-        out.update(finetuning.summary("finetuning_time"))
-        if not finetuning.n:
-            out["finetuning_time_list"] = None
-        best = finetuning.min if finetuning.n else None
-        out["train_steps"] = self.train_steps
-        out["train_samples_per_second"] = (
-            self.train_samples / best if best and self.train_samples else None)
-        out["train_tokens_per_second"] = (
-            self.train_tokens / best if best and self.train_tokens else None)
-
+        out.update({
+            "schema_version": SCHEMA_VERSION, "status": self.status,
+            "error": dict(self.error) if self.error else None, "created_at": self.created_at,
+            "config": dict(self.config), "wandb_run_id": self.wandb_run_id,
+            # Every environment key present (null where unknown), so a partial probe validates.
+            "environment": {**{k: None for k in ENVIRONMENT_KEYS}, **self.environment},
+            "setup_time": self.setup_time, "setup_time_parts": dict(self.setup_time_parts),
+        })
+        out.update(self._finetuning_figures())
         for key in ("inference_time_median", "inference_time_p90", "inference_samples_per_second",
-                    "inference_tokens_per_second", "inference_timer"):
+                    "inference_tokens_per_second", "inference_real_tokens_per_second",
+                    "inference_timer", "forward_time", "forward_time_list", "forward_time_median"):
             out[key] = None
         out.update(self._inference_figures())
-        out["evaluations"] = [e.to_dict() for e in self.evaluations]
+        out["evaluations"] = [self.evaluation_dict(e) for e in self.evaluations]
         out["eval_metrics"] = self.eval_metrics()
-
-        out["peak_memory_train_bytes"] = self.peak_memory_train_bytes
-        eval_peaks = [e.peak_memory_bytes for e in self.evaluations if e.peak_memory_bytes is not None]
-        out["peak_memory_eval_bytes"] = (
-            self.peak_memory_eval_bytes if self.peak_memory_eval_bytes is not None
-            else (max(eval_peaks) if eval_peaks else None))
-
+        out["peak_memory_eval_bytes"] = self._peak_memory_eval()
         out["flops_per_token"] = self._forward_flops_per_token()
         out["peak_tflops"] = self.peak_tflops
-        out["mfu_train"] = self._mfu(self.train_flops, best)
-        primary = self.primary_evaluation_name()
-        fastest_eval = min(
-            (e for e in self.evaluations if e.name == primary and e.total_time),
-            key=lambda e: e.total_time, default=None)
-        out["mfu_eval"] = (self._mfu(fastest_eval.flops, fastest_eval.total_time)
-                           if fastest_eval is not None else None)
+        primary = self._primary_record()
+        out["mfu_eval"] = self._mfu(primary.flops, primary.total_time) if primary else None
+        out["unavailable"] = unavailable_reasons(out, self._notes(), out["environment"])
         return out
+
+    def _notes(self) -> dict[str, str]:
+        notes = dict(self.notes)
+        primary = self._primary_record()
+        for key, reason in (primary.notes.items() if primary else ()):
+            notes.setdefault(key, reason)
+        return notes
+
+    def evaluation_dict(self, record: EvaluationRecord) -> dict[str, Any]:
+        """One evaluation's figures, with `unavailable` for its null ones."""
+        entry = record.to_dict()
+        entry["unavailable"] = evaluation_reasons(entry, {**self.notes, **record.notes},
+                                                  {**self.environment})
+        return entry
+
+    def _peak_memory_eval(self) -> int | None:
+        if self.peak_memory_eval_bytes is not None:
+            return self.peak_memory_eval_bytes
+        peaks = [e.peak_memory_bytes for e in self.evaluations if e.peak_memory_bytes is not None]
+        return max(peaks) if peaks else None
 
     def _forward_flops_per_token(self) -> float | None:
         """Average forward FLOPs per (padded) token over the training data, else the evaluation's."""
@@ -299,12 +293,7 @@ class TimingResults:
         `eval_accuracy`), plus the non-primary evaluations' inference figures by name
         (`eval_mm_inference_time`)."""
         data = self.to_dict()
-        flat: dict[str, Any] = {}
-        for key, value in data.items():
-            if key in ("config", "environment", "evaluations", "eval_metrics", "error",
-                       "setup_time_parts", "created_at", "schema_version"):
-                continue
-            flat[key] = value
+        flat = {key: value for key, value in data.items() if key not in _NESTED_KEYS}
         flat["error_kind"] = self.error["kind"] if self.error else None
         flat.update(data["eval_metrics"])
         for name, seconds in self.setup_time_parts.items():

@@ -4,41 +4,58 @@ One file per run, in the run's output folder. The thesis's key names (`finetunin
 `finetuning_time_list`, `inference_time`, `inference_time_list`) keep their meaning so old and new
 runs line up; the rest is added. Torch-free, so the analysis can read and validate results.
 
-Top-level keys (all present in every file; a figure that was not measured is null):
-- `schema_version`, `status` ("finished" | "failed"), `error` (null, or {kind, message};
-  kind is one of ERROR_KINDS), `created_at` (ISO 8601 UTC).
+Top-level keys (all present in every file; a figure that was not measured is null, and
+`unavailable` says why):
+- `schema_version`, `status`, `error` (null, or {kind, message}; kind is one of ERROR_KINDS),
+  `created_at` (ISO 8601 UTC). `status` is "running" from the first write until the run has
+  ended, "finished" only after its last measurement and final write, "failed" otherwise. A file
+  left "running" belongs to a run that was killed (SIGKILL, power loss) or is still going: it is
+  not finished.
 - `config`: hyperparameters and data sizes (task_name, model_name_or_path, max_seq_length,
   per_device_train_batch_size, per_device_eval_batch_size, learning_rate, num_train_epochs,
-  finetuning_iters, seed, precision, world_size, n_train_samples, n_eval_samples, ...).
-- Fine-tuning: `setup_time`, `finetuning_time` (min of the list), `finetuning_time_list`,
-  `finetuning_time_median`, `_mean`, `_std`, `_cv`, `train_samples_per_second`,
-  `train_tokens_per_second`, `train_steps` (optimizer steps of one iteration),
-  `setup_time_parts` (the named parts that add up to `setup_time`).
+  finetuning_iters, timing_warmup_steps, seed, precision, world_size, n_train_samples,
+  n_eval_samples, ...), plus any tags a user adds (`timing-trainer run --tag task_name=rte`).
+- `wandb_run_id`: the W&B run's id when the run logs to W&B, else null.
+- Fine-tuning: `setup_time`, `setup_time_parts` (the named parts that add up to `setup_time`:
+  `startup`, `model_load`, `tokenize`, `warmup`, `train_setup`, ...), `finetuning_time` (min of
+  the list), `finetuning_time_list`, `finetuning_time_median`, `_mean`, `_std`, `_cv`,
+  `train_steps` (optimizer steps of one iteration), `train_samples`, `train_tokens` (padded),
+  `train_real_tokens` (attention-mask sum), each per iteration, and their rates
+  `train_samples_per_second`, `train_tokens_per_second`, `train_real_tokens_per_second`.
 - Inference (the primary evaluation set): `inference_total_time` (whole set, min over
-  evaluations), `inference_time` (min per-batch forward latency over full batches),
-  `inference_time_list` (every batch, in order, across every evaluation of the run),
-  `inference_time_median`, `inference_time_p90`, `inference_samples_per_second`,
-  `inference_timer` ("cuda_event" | "host").
+  evaluations), `inference_time` (min per-batch `prediction_step` latency over full batches,
+  warm-up batches left out), `inference_time_list` (every batch, in order, across every
+  evaluation of the run), `inference_time_median`, `inference_time_p90`, `forward_time`,
+  `forward_time_list`, `forward_time_median` (the model's forward alone, same selection),
+  `inference_samples_per_second`, `inference_tokens_per_second`,
+  `inference_real_tokens_per_second`, `inference_timer` ("cuda_event" | "host").
 - `evaluations`: one entry per timed evaluation set (MNLI: matched and mismatched), each with its
-  own name, inference figures and metrics.
+  own name, inference and forward figures, counts (`n_samples`, `n_tokens`, `n_real_tokens`),
+  metrics and `unavailable`.
 - `eval_metrics`: the task's metrics as the Trainer logs them (`eval_accuracy`, `eval_mm_accuracy`).
 - Memory and arithmetic: `peak_memory_train_bytes`, `peak_memory_eval_bytes`, `flops_per_token`,
-  `peak_tflops`, `mfu_train`, `mfu_eval` (null where the device's peak is unknown).
+  `peak_tflops`, `mfu_train`, `mfu_eval`.
+- `unavailable`: `{figure: reason}` for every null figure (`eval_metrics.KEY` for a metric).
 - `environment`: device, gpu_name, gpu_count, driver_version, cuda_version, torch_version,
   transformers_version, timing_trainer_version, python_version, cpu_model, platform, precision.
+
+Version 2 (issue 9) added `running`, `unavailable`, `wandb_run_id`, the forward and real-token
+figures and the counts; version 1 files read the same, without them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULTS_FILENAME = "timing_results.json"
-STATUSES = ("finished", "failed")
+STATUSES = ("running", "finished", "failed")
 ERROR_KINDS = ("oom", "exception", "interrupted", "timeout", "invalid_input", "nonzero_exit")
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _NUMBERS_OR_NULL = {"type": ["array", "null"], "items": {"type": "number"}}
+_COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
+_REASONS = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
 
 _INFERENCE_PROPERTIES = {
     "inference_total_time": _NUMBER_OR_NULL,
@@ -48,8 +65,20 @@ _INFERENCE_PROPERTIES = {
     "inference_time_p90": _NUMBER_OR_NULL,
     "inference_samples_per_second": _NUMBER_OR_NULL,
     "inference_tokens_per_second": _NUMBER_OR_NULL,
+    "inference_real_tokens_per_second": _NUMBER_OR_NULL,
     "inference_timer": {"enum": ["cuda_event", "host", None]},
+    "forward_time": _NUMBER_OR_NULL,
+    "forward_time_list": _NUMBERS_OR_NULL,
+    "forward_time_median": _NUMBER_OR_NULL,
 }
+
+def _types(spec: dict[str, Any]) -> list[Any]:
+    """The JSON types a property allows ("null" for an enum that includes None)."""
+    if "enum" in spec:
+        return ["null"] if None in spec["enum"] else ["string"]
+    kind = spec.get("type", [])
+    return [kind] if isinstance(kind, str) else list(kind)
+
 
 RESULTS_JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -92,7 +121,11 @@ RESULTS_JSON_SCHEMA: dict[str, Any] = {
         "finetuning_time_cv": _NUMBER_OR_NULL,
         "train_samples_per_second": _NUMBER_OR_NULL,
         "train_tokens_per_second": _NUMBER_OR_NULL,
+        "train_real_tokens_per_second": _NUMBER_OR_NULL,
         "train_steps": {"type": ["integer", "null"]},
+        "train_samples": _COUNT_OR_NULL,
+        "train_tokens": _COUNT_OR_NULL,
+        "train_real_tokens": _COUNT_OR_NULL,
         "setup_time_parts": {"type": "object", "additionalProperties": {"type": "number"}},
         **_INFERENCE_PROPERTIES,
         "evaluations": {
@@ -101,7 +134,10 @@ RESULTS_JSON_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "required": ["name"],
                 "properties": {"name": {"type": "string"}, **_INFERENCE_PROPERTIES,
-                               "metrics": {"type": "object"}},
+                               "n_samples": _COUNT_OR_NULL, "n_tokens": _COUNT_OR_NULL,
+                               "n_real_tokens": _COUNT_OR_NULL,
+                               "peak_memory_bytes": {"type": ["integer", "null"]},
+                               "metrics": {"type": "object"}, "unavailable": _REASONS},
             },
         },
         "eval_metrics": {"type": "object", "additionalProperties": _NUMBER_OR_NULL},
@@ -111,8 +147,23 @@ RESULTS_JSON_SCHEMA: dict[str, Any] = {
         "peak_tflops": _NUMBER_OR_NULL,
         "mfu_train": _NUMBER_OR_NULL,
         "mfu_eval": _NUMBER_OR_NULL,
+        "wandb_run_id": {"type": ["string", "null"]},
+        "unavailable": _REASONS,
     },
 }
+
+# Figures: the nullable numbers, lists and strings of a run's measurements (not its
+# bookkeeping); each null one needs a reason in `unavailable`.
+_NOT_FIGURES = ("error", "wandb_run_id")
+FIGURES = tuple(
+    key for key, spec in RESULTS_JSON_SCHEMA["properties"].items()
+    if key not in _NOT_FIGURES and "null" in _types(spec)
+) + ("wandb_run_id",)
+EVALUATION_FIGURES = tuple(
+    key for key, spec in RESULTS_JSON_SCHEMA["properties"]["evaluations"]["items"][
+        "properties"].items()
+    if "null" in _types(spec)
+)
 
 # Keys of the thesis (2020) that keep their names and meaning.
 THESIS_KEYS = ("finetuning_time", "finetuning_time_list", "inference_time", "inference_time_list")
@@ -132,13 +183,35 @@ def validate_results(results: dict[str, Any]) -> None:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "<root>"
         raise ResultsValidationError(f"timing results invalid at {where}: {first.message}")
+    missing = figures_without_reason(results)
+    if missing:
+        raise ResultsValidationError(
+            f"timing results invalid: null figures without a reason in `unavailable`: "
+            f"{', '.join(missing)}")
+
+
+def figures_without_reason(results: dict[str, Any]) -> list[str]:
+    """Null figures that `unavailable` does not explain (files of version 2 and later)."""
+    if "unavailable" not in results:
+        return []  # a version 1 file: no reasons recorded
+    reasons = results.get("unavailable") or {}
+    missing = [key for key in FIGURES if key in results and results[key] is None
+               and key not in reasons]
+    missing += [f"eval_metrics.{key}" for key, value in (results.get("eval_metrics") or {}).items()
+                if value is None and f"eval_metrics.{key}" not in reasons]
+    for entry in results.get("evaluations") or []:
+        entry_reasons = entry.get("unavailable") or {}
+        missing += [f"evaluations.{entry.get('name')}.{key}" for key in EVALUATION_FIGURES
+                    if key in entry and entry[key] is None and key not in entry_reasons]
+    return missing
 
 
 def empty_results() -> dict[str, Any]:
-    """A results skeleton with every required key present and nothing measured yet."""
+    """A results skeleton with every required key present and nothing measured yet (without
+    `unavailable`: the writer adds the reasons with the figures)."""
     return {
         "schema_version": SCHEMA_VERSION,
-        "status": "finished",
+        "status": "running",
         "error": None,
         "config": {},
         "environment": {},
@@ -150,4 +223,5 @@ def empty_results() -> dict[str, Any]:
         "inference_time_list": None,
         "evaluations": [],
         "eval_metrics": {},
+        "wandb_run_id": None,
     }

@@ -10,16 +10,75 @@ the first train begin) or start one ourselves when evaluation comes first. Only 
   because sweep YAMLs name them as their metric;
 - history: one row per fine-tuning iteration (`finetuning_iteration`, `finetuning_iteration_time`);
 - a failed run ends with a non-zero exit code, so W&B (and a sweep) marks it failed.
+
+Not logged in (W&B online, no API key): `check_wandb_login()` says so in one line naming the
+fixes, before any work starts; a run that still reaches `wandb.init` without a key gets the same
+line (`WandbNotLoggedInError`) instead of W&B's traceback. Secrets stay out of the config
+(timing_trainer.secrets decides which names are secrets).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
-import re
 from typing import Any
 
+from timing_trainer.secrets import is_secret_name
+
 logger = logging.getLogger(__name__)
+
+NOT_LOGGED_IN = ("W&B is not logged in: run `wandb login` (or set WANDB_API_KEY), or set "
+                 "WANDB_MODE=offline to log locally; report_to none turns W&B off")
+_OFF_MODES = ("offline", "dryrun", "disabled")
+
+
+class WandbNotLoggedInError(RuntimeError):
+    """W&B is online but has no API key: the message names the fixes."""
+
+    def __init__(self, message: str = NOT_LOGGED_IN):
+        super().__init__(message)
+
+
+def is_login_failure(exc: BaseException) -> bool:
+    """True for W&B's own "no API key" error (a `wandb.errors.UsageError`), or ours."""
+    if isinstance(exc, WandbNotLoggedInError):
+        return True
+    text = str(exc).lower()
+    return type(exc).__name__ in ("UsageError", "AuthenticationError") and (
+        "api key" in text or "api_key" in text or "wandb login" in text)
+
+
+def check_wandb_login() -> None:
+    """Raise WandbNotLoggedInError when W&B would need a login it does not have.
+
+    Offline, dry-run and disabled modes need none, nor does an API key in the environment.
+    Otherwise W&B's own lookup (`wandb.login(verify=False, prompt=False)`: netrc, settings; no
+    prompt, no network) decides. A wandb too old for `prompt=` is not asked here; its
+    `wandb.init` failure is translated instead (see `WandbReporter.run`).
+    """
+    if os.environ.get("WANDB_MODE", "").lower() in _OFF_MODES or os.environ.get("WANDB_API_KEY"):
+        return
+    if os.environ.get("WANDB_DISABLED", "").lower() in ("1", "true", "yes"):
+        return
+    try:
+        import wandb
+    except ImportError:
+        return
+    if "prompt" not in inspect.signature(wandb.login).parameters:
+        return
+    if _settings_mode(wandb) in _OFF_MODES:
+        return
+    if not wandb.login(verify=False, prompt=False):
+        raise WandbNotLoggedInError()
+
+
+def _settings_mode(wandb: Any) -> str:
+    """The mode W&B's settings files give (`wandb offline` writes one), lower case."""
+    try:
+        return str(wandb.setup().settings.mode or "").lower()
+    except Exception:  # noqa: BLE001 - no opinion when the settings cannot be read
+        return ""
 
 
 def reports_to_wandb(args: Any) -> bool:
@@ -69,8 +128,23 @@ class WandbReporter:
             kwargs: dict[str, Any] = {"project": os.getenv("WANDB_PROJECT", "huggingface")}
             if self._run_name:
                 kwargs["name"] = self._run_name
-            wandb.init(**kwargs)
+            try:
+                wandb.init(**kwargs)
+            except Exception as exc:
+                if is_login_failure(exc):
+                    self.disable()
+                    raise WandbNotLoggedInError() from None
+                raise
         return wandb.run
+
+    def run_id(self) -> str | None:
+        """The active W&B run's id (None when there is none); never starts a run."""
+        run = self.active_run()
+        return str(run.id) if run is not None else None
+
+    def disable(self) -> None:
+        """Stop logging (W&B itself is the problem: recording a failure must not try again)."""
+        self.enabled = False
 
     def update_config(self, config: dict[str, Any]) -> None:
         run = self.run()
@@ -84,8 +158,16 @@ class WandbReporter:
             row.update(extra or {})
             run.log(row)
 
-    def update_summary(self, summary: dict[str, Any]) -> None:
-        run = self.run()
+    def active_run(self):
+        """The active W&B run, or None; never starts one."""
+        if not self.enabled or self._wandb is None or self._finished:
+            return None
+        return getattr(self._wandb, "run", None)
+
+    def update_summary(self, summary: dict[str, Any], start: bool = True) -> None:
+        """Copy the non-null figures into the run's summary (starting a run unless `start` is
+        False: a run that has ended is not started again just to close its results)."""
+        run = self.run() if start else self.active_run()
         if run is None:
             return
         for key, value in summary.items():
@@ -115,12 +197,8 @@ def wandb_config(args: Any, options: Any, results_config: dict[str, Any],
     return config
 
 
-# `hub_token`, `push_to_hub_token`, `api_key`, `secret`, `password`; not `use_tokenization_cache`.
-_SECRET_KEY = re.compile(r"(^|_)(token|api_key|apikey|secret|password)$|secret|password", re.I)
-
-
 def _loggable(key: str, value: Any) -> bool:
     """Leave tokens and secrets out of the config, whatever the arguments hold."""
-    if _SECRET_KEY.search(key):
+    if is_secret_name(key):
         return False
     return isinstance(value, (str, int, float, bool, type(None), list, tuple, dict))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -24,55 +25,128 @@ def register(subparsers) -> None:
     parser.add_argument("sources", nargs="+", metavar="SOURCE",
                         help="run folder, CSV/XLSX export (or folder of them), or wandb:ENTITY/"
                              "PROJECT[/SWEEP_ID]")
-    parser.add_argument("--kind", choices=("finetuning", "inference"), default="finetuning",
-                        help="which time to analyse (inference: batch_size = evaluation batch size)")
+    parser.add_argument("--kind", choices=("finetuning", "inference"), default=None,
+                        help="which time to analyse (inference: batch_size = evaluation batch "
+                             "size); default finetuning, or the --thesis analysis")
+    parser.add_argument("--thesis", choices=("finetuning", "inference"), default=None,
+                        help="SOURCE is a folder written by `timing-trainer thesis-data`: analyse "
+                             "the files the thesis's fine-tuning or inference analysis used, "
+                             "with that --kind")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="cache for W&B runs (default: OUT/.wandb_cache)")
+                        help="cache for W&B runs (default: $TIMING_TRAINER_WANDB_CACHE or "
+                             "~/.cache/timing-trainer/wandb)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validations")
     parser.add_argument("--forest-folds", type=int, default=None,
                         help="k for the random forest only (each fold re-fits 500 trees; 0 skips "
                              "its cross-validation on large sweeps); default: --folds")
+    add_forest_options(parser)
     parser.set_defaults(func=run)
 
 
+def add_forest_options(parser) -> None:
+    """The random forest's settings; defaults per --kind are the thesis's (settings.py)."""
+    group = parser.add_argument_group("random forest (defaults: the thesis's, per --kind)")
+    group.add_argument("--forest-depth", type=int, default=None, metavar="N",
+                       help="max_depth (fine-tuning 10, inference 4)")
+    group.add_argument("--forest-test-size", type=float, default=None, metavar="SHARE",
+                       help="test share of the split (fine-tuning 0.3, inference 0.2)")
+    group.add_argument("--forest-trees", type=int, default=None, metavar="N",
+                       help="n_estimators (500)")
+
+
+def forest_options(args: argparse.Namespace) -> dict:
+    """The given forest options as `analyze`'s overrides; bad values are one line, exit 2."""
+    depth, share, trees = args.forest_depth, args.forest_test_size, args.forest_trees
+    if depth is not None and depth < 1:
+        raise CliError("--forest-depth must be at least 1")
+    if share is not None and not 0 < share < 1:
+        raise CliError("--forest-test-size must be between 0 and 1 (a share, e.g. 0.2)")
+    if trees is not None and trees < 1:
+        raise CliError("--forest-trees must be at least 1")
+    return {"max_depth": depth, "test_size": share, "n_estimators": trees}
+
+
+def _figure(value) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def loglinear_line(summary: dict) -> str:
+    """The log-linear fit in one line, or why it was not fitted (never a format error)."""
+    ll = summary.get("loglinear")
+    if not ll:
+        why = next((n for n in summary.get("notes", []) if "log-linear" in n or "no models" in n),
+                   "see the report's notes")
+        return why if why.startswith("log-linear") else f"log-linear regression not fitted: {why}"
+    cv = ll.get("cv", {})
+    return (f"log-linear R² = {_figure(ll.get('r2'))} (adj. {_figure(ll.get('adj_r2'))}, "
+            f"n = {ll.get('n')}), {cv.get('k')}-fold CV R² = {_figure(cv.get('r2_mean'))}")
+
+
+def resolve_sources(sources: list[str], kind: str | None,
+                    thesis: str | None) -> tuple[list[str], str]:
+    """The sources and kind to analyse; `--thesis KIND DIR` expands DIR to the thesis's files."""
+    if thesis is None:
+        return sources, kind or "finetuning"
+    from timing_trainer.analysis.thesis import thesis_files
+
+    if kind is not None and kind != thesis:
+        raise CliError(f"--thesis {thesis} analyses {thesis} times; leave out --kind {kind}")
+    if len(sources) != 1:
+        raise CliError("--thesis takes one SOURCE: the folder `timing-trainer thesis-data` wrote")
+    return thesis_files(sources[0], thesis), thesis
+
+
+def check_out(out: Path) -> None:
+    """One line, before any loading, when --out cannot hold the report."""
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out}: is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot write there ({exc.strerror or exc})") from exc
+
+
 def run(args: argparse.Namespace) -> int:
-    from timing_trainer.analysis.records import RunsLoadError
-    from timing_trainer.analysis.report import build_report
+    from timing_trainer.analysis.errors import RunsLoadError
 
     if args.folds < 2:
         raise CliError("--folds must be at least 2")
     if args.forest_folds is not None and args.forest_folds != 0 and args.forest_folds < 2:
         raise CliError("--forest-folds must be 0 (no cross-validation) or at least 2")
-    cache_dir = args.cache_dir or (args.out / ".wandb_cache")
+    forest_settings = forest_options(args)
+    args.sources, args.kind = resolve_sources(args.sources, args.kind, args.thesis)
+    check_out(args.out)
+    from timing_trainer.analysis.report import build_report  # statsmodels & co: after the checks
+
+    cache_dir = args.cache_dir
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             report = build_report(args.sources, args.out, args.kind, cache_dir=cache_dir,
                                   plots_on=not args.no_plots, k=args.folds,
-                                  forest_k=args.forest_folds)
+                                  forest_k=args.forest_folds, forest_settings=forest_settings)
         except RunsLoadError as exc:
             raise CliError(str(exc)) from exc
         except FileNotFoundError as exc:
             raise CliError(str(exc)) from exc
-    seen = set()
-    for w in caught:
-        message = str(w.message)
-        if message not in seen and issubclass(w.category, UserWarning):
-            seen.add(message)
-            print(f"warning: {message}", file=sys.stderr)
+    messages = list(dict.fromkeys(str(w.message) for w in caught
+                                  if issubclass(w.category, UserWarning)))
     summary = json.loads((report.parent / "summary.json").read_text())
+    if not summary["n_analysed"]:
+        why = "; ".join(messages[:3])
+        raise CliError(f"nothing to analyse: {summary['n_runs']} run(s) read, none finished with "
+                       f"a {args.kind} time" + (f" ({why})" if why else ""))
+    for message in messages:
+        print(f"warning: {message}", file=sys.stderr)
     print(f"{summary['n_runs']} runs, {summary['n_finished']} finished, "
           f"{summary['n_analysed']} analysed ({args.kind})")
     for row in summary["anova"]:
         if row.get("F") is not None:
             print(f"  ANOVA {row['factor']:<15} F = {row['F']:.4f}  p = {row['p']:.3g}  "
                   f"eta² = {row['eta_sq']:.3f}")
-    if summary.get("loglinear"):
-        ll = summary["loglinear"]
-        cv = ll["cv"]["r2_mean"]
-        print(f"  log-linear R² = {ll['r2']:.4f} (adj. {ll['adj_r2']:.4f}, n = {ll['n']}), "
-              f"{ll['cv']['k']}-fold CV R² = {'n/a' if cv is None else f'{cv:.4f}'}")
+    print("  " + loglinear_line(summary))
     print(f"report: {report}")
     return 0

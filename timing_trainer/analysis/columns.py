@@ -33,8 +33,8 @@ COLUMNS: dict[str, str] = {
     "seed": "Int64",
     "precision": "str",
     "world_size": "Int64",
-    "n_train": "Int64",
-    "n_eval": "Int64",
+    "n_train": "Int64",  # training examples: the run's own count, else the task table's
+    "n_eval": "Int64",  # evaluation examples (primary set), likewise; thesis runs: its sizes
     # where it ran
     "device": "str",
     "gpu_name": "str",
@@ -56,6 +56,10 @@ COLUMNS: dict[str, str] = {
     "metric": "float64",
     # the analysed time for the table's kind (finetuning or inference), seconds
     "time": "float64",
+    # how noisy the repeats were: coefficient of variation (sample std / mean) of the measurements
+    # `time` is the minimum of: the fine-tuning iterations (finetuning), the per-batch latencies
+    # without warm-up and last batch (inference); missing with fewer than two
+    "time_cv": "float64",
 }
 
 TEXT_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == "str")
@@ -80,6 +84,8 @@ LABELS = {
     "learning_rate": "learning rate",
     "metric": "main metric of the task",
     "n_train": "training examples",
+    "n_eval": "evaluation examples",
+    "time_cv": "CV of the repeated measurements",
 }
 
 TIME_LABELS = {

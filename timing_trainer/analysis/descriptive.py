@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from timing_trainer.analysis.columns import FACTORS
@@ -28,13 +27,29 @@ def _box_stats(values: pd.Series) -> dict[str, float]:
     }
 
 
-def describe_time(data: pd.DataFrame, time: str = "time", by: str | None = None) -> pd.DataFrame:
-    """Count, mean, quartiles, Tukey whiskers (1.5 IQR) and outlier count; per group if `by`."""
+def describe_time(data: pd.DataFrame, time: str = "time",
+                  by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Count, mean, quartiles, Tukey whiskers (1.5 IQR) and outlier count; per group if `by`
+    (one column or several). Groups come in sorted order, numbers numerically (8, 16, 32)."""
     if by is None:
         return pd.DataFrame([{"group": "all", **_box_stats(data[time])}])
-    rows = [{by: level, **_box_stats(group[time])}
-            for level, group in data.groupby(by, sort=True, dropna=True)]
-    return pd.DataFrame(rows)
+    keys = [by] if isinstance(by, str) else list(by)
+    rows = []
+    for level, group in data.groupby(keys, sort=True, dropna=True):
+        level = level if isinstance(level, tuple) else (level,)
+        rows.append({**dict(zip(keys, level)), **_box_stats(group[time])})
+    return integral_levels(pd.DataFrame(rows), keys)
+
+
+def integral_levels(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Whole-number float columns as integers, so levels print as 128, not 128.0."""
+    out = frame.copy()
+    for column in columns:
+        if column in out and pd.api.types.is_float_dtype(out[column]):
+            values = out[column]
+            if values.dropna().map(float.is_integer).all():
+                out[column] = values.round().astype("Int64")
+    return out
 
 
 def outliers(data: pd.DataFrame, time: str = "time") -> pd.DataFrame:
@@ -56,8 +71,9 @@ def min_time_per_combination(data: pd.DataFrame, by: Sequence[str] = FACTORS,
     return out.rename(columns={"min_time": f"min_{time}", "median_time": f"median_{time}"})
 
 
-DEFAULT_CORRELATION_COLUMNS = ("time", "log_time", "max_seq_length", "batch_size", "n_train",
-                               "learning_rate", "metric")
+# The thesis's heat map (batch size, sequence length, task size, time) and the extras it printed.
+DEFAULT_CORRELATION_COLUMNS = ("batch_size", "max_seq_length", "task_size", "time", "log_time",
+                               "tokens_per_batch", "learning_rate")
 
 
 def correlations(data: pd.DataFrame, columns: Sequence[str] = DEFAULT_CORRELATION_COLUMNS,
@@ -69,7 +85,8 @@ def correlations(data: pd.DataFrame, columns: Sequence[str] = DEFAULT_CORRELATIO
     return numbers.corr(method=method)
 
 
-def log_summary(data: pd.DataFrame, time: str = "time") -> dict[str, float]:
-    """Skew of time and of log time: why the regression models log time."""
-    values = data[time].astype("float64")
-    return {"skew_time": float(values.skew()), "skew_log_time": float(np.log(values).skew())}
+def time_correlations(corr: pd.DataFrame, time: str = "time") -> dict[str, float]:
+    """Each variable's Pearson correlation with time (the thesis printed these one by one)."""
+    if time not in corr:
+        return {}
+    return {str(k): float(v) for k, v in corr[time].items() if k != time}

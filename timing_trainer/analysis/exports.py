@@ -19,6 +19,7 @@ from timing_trainer.analysis.records import (
     is_missing,
     row_from_flat,
 )
+from timing_trainer.analysis.times import report_bad_times
 
 EXPORT_SUFFIXES = (".csv", ".xlsx", ".xls")
 
@@ -34,14 +35,22 @@ TIME_COLUMNS = {
 
 
 def read_export(path: Path) -> pd.DataFrame:
-    """The export's raw table, every cell as read (lists stay text)."""
+    """The export's raw table, every cell as read (lists stay text).
+
+    Any failure of the reader (a workbook cut short, a zip or a CSV named `.xlsx`, an empty file,
+    bytes that are not text) is one `RunsLoadError` line naming the file, never a traceback.
+    """
+    csv = path.suffix.lower() == ".csv"
     try:
-        if path.suffix.lower() == ".csv":
+        if csv:
             # Read everything as text first: numeric checks below report bad cells by name.
             return pd.read_csv(path, dtype=str, keep_default_na=True)
         return pd.read_excel(path, dtype=object)
-    except (OSError, ValueError) as exc:
-        raise RunsLoadError(f"cannot read export {path}: {exc}") from exc
+    except Exception as exc:  # pandas, openpyxl and zipfile raise a dozen types here
+        what = "a CSV file" if csv else "an Excel workbook"
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RunsLoadError(f"cannot read export {path}: not {what} that can be read "
+                            f"({type(exc).__name__}: {detail})") from exc
 
 
 def export_rows(path: Path, kind: str) -> list[dict[str, Any]]:
@@ -69,6 +78,7 @@ def export_rows(path: Path, kind: str) -> list[dict[str, Any]]:
             record, kind=kind, source=source, run_id=run_id, name=name, state=state, sweep=sweep,
             created_at=_text(record.get("Created")), where=f"{where} row {index + 2} ({name})",
         ))
+    report_bad_times(rows, where)
     return rows
 
 

@@ -1,21 +1,30 @@
-"""Small helpers that keep the notebooks thin: where the runs come from, display settings."""
+"""Small helpers that keep the notebooks thin: where the runs come from, and what to do when
+there are none yet (a fresh clone has no `demo/runs` until `make demo` ran).
+
+`load_or_explain` is the notebooks' one entry point: it loads and analyses the runs, or prints
+the one command that makes them and returns None; every later cell then shows nothing rather
+than failing (`if analysis:`).
+"""
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
+from typing import Any
 
 SOURCES_ENV = "TIMING_TRAINER_ANALYSIS_SOURCES"  # comma-separated (":" is in wandb: paths)
 TREES_ENV = "TIMING_TRAINER_FOREST_TREES"  # tests run the notebooks with fewer trees
 DEFAULT_SOURCE = "demo/runs"
+MAKE_DEFAULT = "make demo"  # the one command that writes DEFAULT_SOURCE (repository root)
 
 
 def resolve_sources(default: str | list[str] = DEFAULT_SOURCE) -> list[str]:
     """Sources from `$TIMING_TRAINER_ANALYSIS_SOURCES`, else `default`.
 
     Relative folder paths are looked up from the working folder and its parents, so the default
-    (`demo/runs`, written by `timing-trainer demo`) works from the repository root and from
-    `notebooks/`. `wandb:` paths pass through unchanged.
+    (`demo/runs`, written by `make demo`) works from the repository root and from `notebooks/`.
+    `wandb:` paths pass through unchanged.
     """
     env = os.environ.get(SOURCES_ENV)
     sources = [s.strip() for s in env.split(",")] if env else ([default] if isinstance(default, str)
@@ -30,7 +39,49 @@ def _locate(source: str) -> str:
         candidate = parent / source
         if candidate.exists():
             return str(candidate)
-    return source  # load_runs will say clearly that it does not exist
+    return source  # not found: `missing_sources` names it
+
+
+def missing_sources(sources: list[str]) -> list[str]:
+    """The local sources that do not exist (W&B paths are checked when loading)."""
+    return [s for s in sources if not s.startswith("wandb:") and not Path(s).exists()]
+
+
+def explain_missing(missing: list[str]) -> str:
+    """The one line a reader needs when the runs are not there yet."""
+    if missing == [DEFAULT_SOURCE]:
+        return (f"No runs yet at {DEFAULT_SOURCE}: make them with `{MAKE_DEFAULT}` in the "
+                f"repository root (or set {SOURCES_ENV}), then run this notebook again. "
+                "The cells below show nothing until then.")
+    return (f"Not found: {', '.join(missing)}. Set {SOURCES_ENV} to run folders, W&B exports "
+            "or wandb:ENTITY/PROJECT paths; the cells below show nothing until then.")
+
+
+def load_or_explain(sources: list[str], kind: str, **analyze_options: Any):
+    """The analysis of `sources` (`report.analyze`), or None after printing why there is none.
+
+    Rows from W&B exports get their per-metric columns and, for the thesis's own exports, the
+    thesis's row order (`export_extras`), as `timing-trainer analyze` does.
+    """
+    missing = missing_sources(sources)
+    if missing:
+        print(explain_missing(missing))
+        return None
+    from timing_trainer.analysis.export_extras import with_export_extras
+    from timing_trainer.analysis.load import load_runs
+    from timing_trainer.analysis.report import analyze
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = with_export_extras(load_runs(sources, kind), kind)
+    for warning in caught:
+        print(f"data warning: {warning.message}")
+    analysis = analyze(table, kind, **analyze_options)
+    print(f"{analysis.n_runs} runs, {analysis.n_finished} finished, {analysis.n_analysed} "
+          f"analysed ({kind})")
+    for note in analysis.notes:
+        print(f"note: {note}")
+    return analysis
 
 
 def forest_trees(default: int = 500) -> int:

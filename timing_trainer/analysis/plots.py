@@ -1,7 +1,9 @@
 """Plots of the analysis. Each takes `ax=None` (a new figure then) and returns the axes.
 
-Readable at a glance: axis labels with units, log scales where times span decades, titles that
-say what is shown. matplotlib only (no seaborn import cost). The backend is left to matplotlib
+Readable at a glance: axis labels with units, log scales where times span decades (labelled on
+any range, plain numbers: `axes.log_axis`), whole-number count axes, factor levels in their
+natural order (8, 16, 32) written without `.0`, human names instead of column names. seaborn
+draws the statistical plots (box plots, density, heat map); the backend is left to matplotlib
 (inline in notebooks, Agg on a headless machine); `save` closes each figure it writes.
 """
 
@@ -12,109 +14,147 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy import stats
+import seaborn as sns
+import statsmodels.api as sm
 
-from timing_trainer.analysis.columns import LABELS, TIME_LABELS
-
-
-def _plain_log_ticks(axis) -> None:
-    """Log-scale ticks as plain numbers (0.5, 1, 2, 100) instead of 5x10^-1, 10^0, 2x10^0.
-
-    Call after plotting. Over more than a decade only the powers of ten are labelled; within
-    about one decade the minor ticks are labelled too, else the axis would show one number.
-    """
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
-    formatter = FuncFormatter(lambda value, _pos: f"{value:g}")
-    axis.set_major_formatter(formatter)
-    low, high = sorted(axis.get_view_interval())
-    few_decades = low > 0 and high / low <= 20
-    axis.set_minor_formatter(formatter if few_decades else NullFormatter())
-
-
-def _axes(ax, size=(7, 4.5)):
-    if ax is None:
-        _fig, ax = plt.subplots(figsize=size, layout="constrained")
-    return ax
+from timing_trainer.analysis.axes import count_axis, log_axis, new_axes, plain_axis
+from timing_trainer.analysis.columns import TIME_LABELS
+from timing_trainer.analysis.labels import label, level_label, short_label, sort_levels
 
 
 def _time_label(kind: str) -> str:
-    return TIME_LABELS.get(kind, LABELS["time"])
+    return TIME_LABELS.get(kind, label("time"))
 
 
-def box_by_factor(data: pd.DataFrame, factor: str, time: str = "time", *, kind: str = "finetuning",
-                  log: bool = True, ax=None):
+def _short(text: str) -> str:
+    return text.split(" (")[0]
+
+
+def box_by_factor(data: pd.DataFrame, factor: str, time: str = "time", *,
+                  kind: str = "finetuning", log: bool = True, ax=None):
     """Box plot of time per level of `factor` (whiskers 1.5 IQR, outliers as dots)."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     present = data[[factor, time]].dropna()
-    levels = sorted(present[factor].unique(), key=lambda v: (isinstance(v, str), v))
-    groups = [present.loc[present[factor] == level, time].to_numpy(float) for level in levels]
-    ax.boxplot(groups, tick_labels=[_level_label(v) for v in levels], showfliers=True)
+    levels = sort_levels(present[factor])
+    present = present.assign(_level=present[factor].map(level_label))
+    sns.boxplot(data=present, x="_level", y=time, order=[level_label(v) for v in levels],
+                color="tab:blue", fill=False, ax=ax)
     if log:
-        ax.set_yscale("log")
-        _plain_log_ticks(ax.yaxis)
-    ax.set_xlabel(LABELS.get(factor, factor))
+        log_axis(ax.yaxis)
+    else:
+        plain_axis(ax.yaxis)
+    ax.set_xlabel(label(factor))
     ax.set_ylabel(_time_label(kind) + (", log scale" if log else ""))
-    ax.set_title(f"{_time_label(kind).split(' (')[0]} by {LABELS.get(factor, factor).split(' (')[0]}")
-    if max((len(str(v)) for v in levels), default=0) > 8:
+    ax.set_title(f"{_short(_time_label(kind))} by {_short(label(factor))}")
+    if max((len(level_label(v)) for v in levels), default=0) > 8:
         ax.tick_params(axis="x", labelrotation=30)
     ax.grid(axis="y", alpha=0.3)
     return ax
 
 
-def _level_label(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def time_box(data: pd.DataFrame, time: str = "time", *, kind: str = "finetuning", ax=None):
+    """One box plot of every run's time (the thesis's first look at the data), log axis."""
+    ax = new_axes(ax, size=(4, 5))
+    sns.boxplot(y=data[time].dropna(), color="tab:blue", fill=False, ax=ax)
+    log_axis(ax.yaxis)
+    ax.set_ylabel(_time_label(kind) + ", log scale")
+    ax.set_title(f"{_short(_time_label(kind))}, all runs ({data[time].notna().sum()})")
+    ax.grid(axis="y", alpha=0.3)
+    return ax
 
 
 def time_histogram(data: pd.DataFrame, time: str = "time", *, kind: str = "finetuning",
                    bins: int = 30, ax=None):
     """Histogram of time on a log axis (times span decades; a linear axis hides the small ones)."""
-    ax = _axes(ax)
+    ax = new_axes(ax)
     values = data[time].dropna().to_numpy(float)
     values = values[values > 0]
     if values.size:
         edges = np.logspace(np.log10(values.min()), np.log10(values.max()) + 1e-9, bins + 1)
         ax.hist(values, bins=edges, color="tab:blue", edgecolor="white")
-        ax.set_xscale("log")
-        _plain_log_ticks(ax.xaxis)
+        log_axis(ax.xaxis)
+    count_axis(ax.yaxis)
     ax.set_xlabel(_time_label(kind) + ", log scale")
     ax.set_ylabel("runs")
-    ax.set_title(f"Distribution of {_time_label(kind).split(' (')[0]} ({values.size} runs)")
+    ax.set_title(f"Distribution of {_short(_time_label(kind))} ({values.size} runs)")
+    return ax
+
+
+def time_density(data: pd.DataFrame, time: str = "time", *, kind: str = "finetuning",
+                 hue: str | None = None, ax=None):
+    """Kernel density of time on a log axis (estimated on log time), one curve per `hue`."""
+    ax = new_axes(ax)
+    present = data[[c for c in (time, hue) if c]].dropna()
+    present = present[present[time] > 0]
+    if hue is not None:
+        present = present.assign(**{hue: present[hue].map(level_label)})
+    if len(present) >= 2 and present[time].nunique() > 1:
+        sns.kdeplot(data=present, x=time, hue=hue, log_scale=True, common_norm=False,
+                    fill=hue is None, ax=ax,
+                    hue_order=[level_label(v) for v in sort_levels(present[hue])] if hue else None)
+        log_axis(ax.xaxis)
+    ax.set_xlabel(_time_label(kind) + ", log scale")
+    ax.set_ylabel("density (per decade of time)")
+    ax.set_title(f"Density of {_short(_time_label(kind))}")
     return ax
 
 
 def correlation_heatmap(corr: pd.DataFrame, ax=None):
-    """Heat map of a correlation matrix with the coefficients written in the cells."""
-    ax = _axes(ax, size=(6, 5))
-    image = ax.imshow(corr.to_numpy(float), cmap="RdBu_r", vmin=-1, vmax=1)
-    ticks = range(len(corr.columns))
-    ax.set_xticks(list(ticks), [str(c) for c in corr.columns], rotation=40, ha="right")
-    ax.set_yticks(list(ticks), [str(c) for c in corr.index])
-    for i in ticks:
-        for j in ticks:
-            value = corr.iloc[i, j]
-            if np.isfinite(value):
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
-                        color="white" if abs(value) > 0.6 else "black")
-    ax.figure.colorbar(image, ax=ax, label="Pearson correlation")
+    """Heat map of a correlation matrix, coefficients in the cells, human variable names."""
+    ax = new_axes(ax, size=(6.5, 5.5))
+    names = [short_label(str(c)) for c in corr.columns]
+    sns.heatmap(corr.set_axis(names, axis=0).set_axis(names, axis=1), annot=True, fmt=".2f",
+                cmap="RdBu_r", vmin=-1, vmax=1, square=True, linewidths=0.5,
+                cbar_kws={"label": "Pearson correlation"}, ax=ax)
+    ax.tick_params(axis="x", labelrotation=35)
     ax.set_title("Correlations (finished runs)")
     return ax
 
 
-def residual_qq(residuals, ax=None):
-    """Normal Q-Q plot of the log-linear model's residuals (log scale units)."""
-    ax = _axes(ax, size=(5, 5))
+def residual_qq(residuals, ax=None, title: str = "Q-Q plot of log-linear residuals",
+                unit: str = "residual of log(time)"):
+    """Normal Q-Q plot of residuals with the standardised reference line (`line="s"`)."""
+    ax = new_axes(ax, size=(5, 5))
     residuals = np.asarray(residuals, dtype=float)
-    (theoretical, ordered), (slope, intercept, _r) = stats.probplot(residuals, dist="norm")
-    ax.scatter(theoretical, ordered, s=12, alpha=0.7)
-    ax.plot(theoretical, slope * np.asarray(theoretical) + intercept, color="tab:red",
-            label="normal reference")
+    sm.qqplot(residuals, line="s", ax=ax, markersize=3, alpha=0.7)
     ax.set_xlabel("theoretical normal quantiles")
-    ax.set_ylabel("residual of log(time / 1 s)")
-    ax.set_title("Q-Q plot of log-linear residuals")
-    ax.legend(loc="upper left")
+    ax.set_ylabel(unit)
+    ax.set_title(title, fontsize=10)
+    plain_axis(ax.yaxis)
+    return ax
+
+
+def residual_qq_by_factor(residuals: dict[str, np.ndarray], axes=None):
+    """One Q-Q plot per ANOVA factor's one-way model (residuals in seconds); returns the axes."""
+    if axes is None:
+        cols = min(2, max(1, len(residuals)))
+        rows = -(-len(residuals) // cols) or 1
+        _fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 4.2 * rows),
+                                  layout="constrained", squeeze=False)
+    flat = list(np.ravel(axes))
+    for ax, (factor, values) in zip(flat, residuals.items()):
+        residual_qq(values, ax=ax, title=f"one-way ANOVA on {_short(label(factor))}",
+                    unit="residual (s)")
+    for ax in flat[len(residuals):]:
+        ax.set_visible(False)
+    return axes
+
+
+def pooled_scatter(data: pd.DataFrame, metric: pd.Series, metric_name: str, time: str = "time",
+                   *, kind: str = "finetuning", ax=None):
+    """Every run's time against one metric (the thesis's pooled view), a colour per task."""
+    ax = new_axes(ax, size=(7.5, 5))
+    present = data.assign(_metric=metric).dropna(subset=[time, "_metric"])
+    if len(present):
+        tasks = sorted(present["task"].astype(str).unique()) if "task" in present else None
+        sns.scatterplot(data=present, x=time, y="_metric", hue="task" if tasks else None,
+                        hue_order=tasks, s=25, alpha=0.7, ax=ax)
+        log_axis(ax.xaxis)
+    plain_axis(ax.yaxis)
+    ax.set_xlabel(_time_label(kind) + ", log scale")
+    ax.set_ylabel(f"{label(metric_name)} (pooled over tasks)")
+    ax.set_title(f"{_short(_time_label(kind))} against {label(metric_name)}, all runs "
+                 f"with it ({len(present)})")
     return ax
 
 
@@ -124,7 +164,7 @@ def time_vs_metric(data: pd.DataFrame, front: pd.DataFrame | None = None, time: 
 
     Runs on a front are ringed, so a front of a single run (the fastest is also the best) shows.
     """
-    ax = _axes(ax, size=(8, 5))
+    ax = new_axes(ax, size=(8, 5))
     present = data.dropna(subset=[time, metric])
     colors = plt.get_cmap("tab10")
     for index, (task, group) in enumerate(present.groupby("task", sort=True)):
@@ -137,22 +177,23 @@ def time_vs_metric(data: pd.DataFrame, front: pd.DataFrame | None = None, time: 
             ax.step(line[time], line[metric], where="post", color=color, linewidth=1.5)
             ax.scatter(line[time], line[metric], s=70, facecolors="none", edgecolors=color,
                        linewidths=1.5)
-    ax.set_xscale("log")
-    _plain_log_ticks(ax.xaxis)
+    if len(present):
+        log_axis(ax.xaxis)
+        ax.legend(fontsize=8, loc="best")
+    plain_axis(ax.yaxis)
     ax.set_xlabel(_time_label(kind) + ", log scale")
     ax.set_ylabel("main metric of the task (its own units)")
-    ax.set_title("Time against quality; ringed and joined: Pareto fronts (no run is faster and better)",
-                 fontsize=10)
-    if len(present):
-        ax.legend(fontsize=8, loc="best")
+    ax.set_title("Time against quality; ringed and joined: Pareto fronts (no run is faster "
+                 "and better)", fontsize=10)
     return ax
 
 
 def importances_bar(importances: pd.DataFrame, ax=None):
-    """Random forest's impurity importances, largest first."""
-    ax = _axes(ax, size=(6, 3.5))
+    """Random forest's impurity importances, largest first, human feature names."""
+    ax = new_axes(ax, size=(6, 3.5))
     ordered = importances.sort_values("importance")
-    ax.barh([LABELS.get(f, f) for f in ordered["feature"]], ordered["importance"])
+    ax.barh([label(f) for f in ordered["feature"]], ordered["importance"])
+    plain_axis(ax.xaxis)
     ax.set_xlabel("importance (share of impurity reduction)")
     ax.set_title("Random forest feature importances")
     return ax
@@ -161,6 +202,7 @@ def importances_bar(importances: pd.DataFrame, ax=None):
 def save(ax, path: str | Path, dpi: int = 110) -> Path:
     """Write the axes' figure as PNG and close it (keeps memory flat over many plots)."""
     path = Path(path)
-    ax.figure.savefig(path, dpi=dpi)
-    plt.close(ax.figure)
+    figure = (np.ravel(ax)[0] if isinstance(ax, np.ndarray) else ax).figure
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
     return path

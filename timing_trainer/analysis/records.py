@@ -9,12 +9,14 @@ loader flattens them first. One mapping here keeps the column names the same for
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+# RunsLoadError is imported from here by callers older than `errors`; kept reachable.
+from timing_trainer.analysis.errors import RunsDataWarning, RunsLoadError  # noqa: F401
+from timing_trainer.analysis.times import BAD_TIMES_KEY, clean_times, valid, variation
 from timing_trainer.models import short_model_name
 from timing_trainer.tasks import UnknownTaskError, get_task
 
@@ -31,14 +33,6 @@ def _task(name: str):
 @lru_cache(maxsize=1024)
 def _short_model(name: str) -> str:
     return short_model_name(name)
-
-
-class RunsDataWarning(UserWarning):
-    """Something in the runs was odd (text in a number column, a duplicate, a missing column)."""
-
-
-class RunsLoadError(ValueError):
-    """A source cannot be read at all (missing file, required column absent, bad W&B path)."""
 
 
 # Config keys of the thesis's fork and of this project, first found wins.
@@ -65,6 +59,12 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "mfu_train": ("mfu_train",),
     "mfu_eval": ("mfu_eval",),
 }
+
+# The task sizes the thesis's notebooks used (its `num_examples`) where they differ from GLUE's
+# files: CoLA 8550 training and 1042 evaluation examples (GLUE's hold 8551 and 1043). Its fork's
+# runs record no sizes, so these fill `n_train`/`n_eval` for such runs (no schema markers) and its
+# task-size correlations are reproduced; this project's runs carry their own sizes.
+THESIS_TASK_SIZES = {"cola": (8550, 1042)}
 
 # Summary keys that only this project's runs write: their `inference_time` is already the
 # minimum over full batches, so the thesis's drop-the-last-batch rule must not be applied again.
@@ -161,28 +161,55 @@ def metric_of(flat: Mapping[str, Any], task_id: str | None) -> tuple[str | None,
     return task.main_metric_key, None
 
 
-def _finite(values: list[float] | None) -> list[float] | None:
-    return None if values is None else [v for v in values if math.isfinite(v)]
-
-
-def analysed_time(row: Mapping[str, Any], kind: str, new_style: bool) -> float | None:
-    """The one time figure the statistics use for `kind` (see `load_runs` for the rules)."""
+def _primary(row: Mapping[str, Any], kind: str, new_style: bool) -> tuple[str, str]:
+    """(first choice, fallback) of the keys the analysed time comes from (see `load_runs`)."""
     if kind == "finetuning":
-        times = _finite(row.get("finetuning_time_list"))
-        if times:
-            return min(times)
-        return row.get("finetuning_time")
-    times = _finite(row.get("inference_time_list"))
+        return "finetuning_time_list", "finetuning_time"
     if new_style:
-        value = row.get("inference_time")
-        if not is_missing(value):
-            return value
-        return min(times) if times else None
-    if times:
-        # The thesis's rule: the list's last batch is the evaluation set's smaller remainder.
-        full = times[:-1] if len(times) > 1 else times
-        return min(full)
-    return row.get("inference_time")
+        return "inference_time", "inference_time_list"
+    return "inference_time_list", "inference_time"
+
+
+def analysed_time(row: Mapping[str, Any], kind: str, new_style: bool,
+                  bad: set[str] = frozenset()) -> float | None:
+    """The one time figure the statistics use for `kind` (see `load_runs` for the rules).
+
+    `row` holds cleaned times (`times.clean_times`: None for a bad value or list entry). The
+    fallback key is used only when the first choice is absent, never when it was present and bad.
+    """
+    for key in _primary(row, kind, new_style):
+        value = row.get(key)
+        if value is None and key in bad:
+            return None  # present but not a time: no silent fallback to another column
+        if value is None or (isinstance(value, list) and not value):
+            continue  # absent: the fallback key
+        if isinstance(value, list):
+            if kind == "inference" and not new_style and len(value) > 1:
+                # The thesis's rule: the list's last batch is the evaluation set's remainder.
+                value = value[:-1]
+            times = valid(value)
+            return min(times) if times else None
+        return value if isinstance(value, float) else None
+    return None
+
+
+_WARMUP_KEYS = ("inference_warmup_batches",)
+
+
+def repeats(row: Mapping[str, Any], kind: str, new_style: bool, warmup: Any = None) -> list:
+    """The repeated measurements `time` is the minimum of, for `time_cv` (None: a bad entry).
+
+    Fine-tuning: every iteration. Inference: the per-batch latencies without the last batch (the
+    evaluation set's remainder) and, for this project's runs, without the warm-up batches that
+    its `inference_time` leaves out (`inference_warmup_batches`, default 1).
+    """
+    key = "finetuning_time_list" if kind == "finetuning" else "inference_time_list"
+    values = list(row.get(key) or [])
+    if kind == "inference":
+        skip = int(warmup) if new_style and isinstance(warmup, (int, float)) else int(new_style)
+        values = values[:-1] if len(values) > skip + 1 else values
+        values = values[skip:]
+    return values
 
 
 def row_from_flat(
@@ -209,44 +236,54 @@ def row_from_flat(
     }
     for column, keys in _KEYS.items():
         row[column] = first(flat, keys)
-    raw_task = first(flat, ("task_name", "task"))
-    task_id = None
-    if raw_task is not None:
-        task = _task(str(raw_task))
-        if task is not None:
-            task_id = task.name
-            row["task_display"] = task.display_name
-        else:
-            warnings.warn(f"{where}: unknown task {raw_task!r}; kept under that name",
-                          RunsDataWarning, stacklevel=2)
-            row["task_display"] = str(raw_task)
-            task_id = None
-            row["task"] = str(raw_task)
-    if task_id is not None:
-        row["task"] = task_id
-        if row["n_train"] is None:
-            row["n_train"] = task.train_size
-        if row["n_eval"] is None:
-            row["n_eval"] = task.eval_size
+    new_style = any(not is_missing(flat.get(k)) for k in NEW_STYLE_MARKERS)
+    task_id = _task_columns(row, flat, new_style, where)
     model_path = first(flat, ("model_name_or_path", "model"))
     row["model_name_or_path"] = model_path
     row["model"] = _short_model(str(model_path)) if model_path is not None else None
     row["precision"] = precision_of(flat)
     row["device"] = device_of(flat)
-    row["finetuning_time_list"] = parse_list(
-        flat.get("finetuning_time_list"), what="finetuning_time_list", where=where)
-    row["inference_time_list"] = parse_list(
-        flat.get("inference_time_list"), what="inference_time_list", where=where)
     row["metric_name"], row["metric"] = metric_of(flat, task_id)
-    new_style = any(not is_missing(flat.get(k)) for k in NEW_STYLE_MARKERS)
-    row["time"] = _number_or_none(analysed_time(row, kind, new_style))
+    _time_columns(row, flat, kind, new_style, where)
     return row
 
 
-def _number_or_none(value: Any) -> Any:
-    if is_missing(value):
+def _task_columns(row: dict[str, Any], flat: Mapping[str, Any], new_style: bool,
+                  where: str) -> str | None:
+    """`task`, `task_display` and the data sizes; the canonical task id, or None."""
+    raw_task = first(flat, ("task_name", "task"))
+    if raw_task is None:
         return None
-    return value
+    task = _task(str(raw_task))
+    if task is None:
+        warnings.warn(f"{where}: unknown task {raw_task!r}; kept under that name",
+                      RunsDataWarning, stacklevel=3)
+        row["task"] = row["task_display"] = str(raw_task)
+        return None
+    row["task"], row["task_display"] = task.name, task.display_name
+    sizes = (task.train_size, task.eval_size)
+    if not new_style:
+        sizes = THESIS_TASK_SIZES.get(task.name, sizes)
+    if row["n_train"] is None:
+        row["n_train"] = sizes[0]
+    if row["n_eval"] is None:
+        row["n_eval"] = sizes[1]
+    return task.name
+
+
+def _time_columns(row: dict[str, Any], flat: Mapping[str, Any], kind: str, new_style: bool,
+                  where: str) -> None:
+    """The time lists, bad times made missing, the analysed `time` and the repeats' `time_cv`."""
+    for key in ("finetuning_time_list", "inference_time_list"):
+        row[key] = parse_list(flat.get(key), what=key, where=where)
+    bad = clean_times(row)
+    if bad:
+        row[BAD_TIMES_KEY] = bad  # reported per source and column by the loader
+    row["time"] = analysed_time(row, kind, new_style, set(bad))
+    row["time_cv"] = variation(repeats(row, kind, new_style, first(flat, _WARMUP_KEYS)))
+    for key in ("finetuning_time_list", "inference_time_list"):
+        if row[key] is not None:
+            row[key] = valid(row[key])
 
 
 def flatten(nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

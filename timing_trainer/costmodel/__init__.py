@@ -3,5 +3,7 @@
 `fit_cost_model` (model.py) fits first-principles features (features.py) on measured runs,
 `cross_validate` (validation.py) gives honest out-of-sample errors, `estimate_sweep`
 (sweep_estimate.py) predicts every run of a sweep YAML, and `report_section` (report.py) is the
-analysis report's section. Torch-free: pandas, numpy and the project's tables only.
+analysis report's section. `usable_runs` (selection.py) decides, and counts, which runs a fit
+may use; extrapolation.py tells how far a request lies outside them. Torch-free: pandas, numpy
+and the project's tables only.
 """

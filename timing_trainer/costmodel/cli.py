@@ -45,59 +45,87 @@ def register(subparsers) -> None:
 
 
 def _load(sources: list[str], kind: str):
-    from timing_trainer.analysis.load import load_runs
+    """The runs table. Any source the loader cannot read (a missing path, a results file whose
+    `config` is not a mapping, an XLSX cut short, a zip named `.xlsx`) is one line and exit 2,
+    never a traceback."""
+    from timing_trainer.analysis.load import RunsLoadError, load_runs
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            table = load_runs(sources, kind=kind)
-        except (OSError, ValueError) as exc:
-            raise CliError(str(exc).splitlines()[0]) from None
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
-    return table
+    try:
+        return load_runs(sources, kind=kind)
+    except (RunsLoadError, OSError, ValueError) as exc:
+        raise CliError(_first_line(exc)) from None
+    except Exception as exc:  # a reader that tripped on a broken file: still one line
+        raise CliError(f"cannot read the runs in {' '.join(sources)}: "
+                       f"{type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _require_usable(table, kind: str, sources: list[str], caught: list) -> None:
+    """One line when no run can be used, with the first warning (the likely why)."""
+    from timing_trainer.costmodel.model import CostModelError, usable_runs
+
+    runs, counts = usable_runs(table)
+    if runs.empty:
+        why = (f"; first of {len(caught)} warning(s): {caught[0].message}" if caught else "")
+        raise CostModelError(f"no finished runs with a usable {kind} time in "
+                             f"{' '.join(sources)} ({counts.describe()}){why}")
+
+
+def _cross_validate(args: argparse.Namespace, table) -> str:
+    from timing_trainer.costmodel.model import CostModelError
+    from timing_trainer.costmodel.validation import cross_validate
+
+    result = cross_validate(table, args.kind, args.cv, k=args.k)
+    summary = result.summary()
+    if summary["n"] == 0:
+        raise CostModelError(f"{args.cv}: no run could be scored (too few runs per fold)")
+    if args.json:
+        return json.dumps(summary, indent=2)
+    return (f"{args.kind} time, {args.cv}: n={summary['n']} "
+            f"(unscored {summary['n_unscored']}), absolute percentage error: median "
+            f"{summary['median_ape']:.2f}%, mean {summary['mean_ape']:.2f}%, "
+            f"p90 {summary['p90_ape']:.2f}%\nruns: {result.counts.describe()}")
+
+
+def _checked_only(args: argparse.Namespace) -> dict[str, list[str]]:
+    """`--only` parsed and the sweep expanded and filtered: bad input fails before the runs
+    are read and the model is fitted (both slower)."""
+    from timing_trainer.costmodel.sweep_estimate import sweep_runs
+    from timing_trainer.sweep.select import parse_only
+
+    only = parse_only(args.only)
+    sweep_runs(args.sweep, only, args.kind)
+    return only
+
+
+def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]]) -> str:
+    from timing_trainer.costmodel.model import fit_cost_model, usable_runs
+    from timing_trainer.costmodel.sweep_estimate import estimate_sweep, format_estimate
+
+    model = fit_cost_model(table, args.kind)
+    if model.n_without_shape:
+        warnings.warn(f"{model.n_without_shape} finished run(s) have a model of unknown size "
+                      "(no table entry, no local config.json) and are not in the fit",
+                      stacklevel=2)
+    estimate = estimate_sweep(model, args.sweep, fitted=usable_runs(table)[0], only=only,
+                              device=args.device, world_size=args.world_size)
+    return json.dumps(estimate.to_dict(), indent=2) if args.json else format_estimate(estimate)
 
 
 def run(args: argparse.Namespace) -> int:
-    from timing_trainer.costmodel.model import CostModelError, finished, fit_cost_model
-    from timing_trainer.costmodel.validation import cross_validate
-
-    table = _load(args.runs, args.kind)
-    if finished(table).empty:
-        raise CostModelError(
-            f"no finished runs with a {args.kind} time in {' '.join(args.runs)} "
-            f"({len(table)} run(s) read)")
-    if args.cv:
-        result = cross_validate(table, args.kind, args.cv, k=args.k)
-        summary = result.summary()
-        if summary["n"] == 0:
-            raise CostModelError(f"{args.cv}: no run could be scored (too few runs per fold)")
-        if args.json:
-            print(json.dumps(summary, indent=2))
-        else:
-            print(f"{args.kind} time, {args.cv}: n={summary['n']} "
-                  f"(unscored {summary['n_unscored']}), absolute percentage error: median "
-                  f"{summary['median_ape']:.2f}%, mean {summary['mean_ape']:.2f}%, "
-                  f"p90 {summary['p90_ape']:.2f}%")
-        return 0
-
-    from timing_trainer.costmodel.sweep_estimate import (
-        estimate_sweep,
-        format_estimate,
-        parse_only,
-        sweep_runs,
-    )
-
-    only = parse_only(args.only)
-    sweep_runs(args.sweep, only, args.kind)  # a broken sweep file fails before the (slower) fit
-    model = fit_cost_model(table, args.kind)
-    if model.n_without_shape:
-        print(f"warning: {model.n_without_shape} finished run(s) have a model of unknown size "
-              "(no table entry, no local config.json) and are not in the fit", file=sys.stderr)
-    estimate = estimate_sweep(model, args.sweep, fitted=finished(table), only=only,
-                              device=args.device, world_size=args.world_size)
-    if args.json:
-        print(json.dumps(estimate.to_dict(), indent=2))
-    else:
-        print(format_estimate(estimate))
+    """Checks, load, fit: warnings collected and printed once each, one line apiece, before
+    the result; on a refusal only its one line is printed."""
+    only = _checked_only(args) if args.sweep else {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = _load(args.runs, args.kind)
+        _require_usable(table, args.kind, args.runs, caught)
+        text = _cross_validate(args, table) if args.cv else _estimate(args, table, only)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"warning: {message}", file=sys.stderr)
+    print(text)
     return 0

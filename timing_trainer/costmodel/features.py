@@ -172,7 +172,9 @@ def run_features(table: pd.DataFrame, kind: str,
     """One row of features per run of `table` (the analysis table's columns), same index.
 
     Columns: `steps`, the PHYSICS_TERMS, `model_key`, `architecture`, `shape_key`, `platform`,
-    `has_shape` (False: the model's shape is unknown and the run cannot be featurised).
+    `has_shape` (False: the model's shape is unknown and the run cannot be featurised), and
+    `batch`, `length`, `params`, `flops_per_token` (forward) to tell how far a run lies from
+    the fitted ones.
     Fine-tuning steps = ceil(n_train / (batch x world_size)) x epochs, or `max_steps` if set;
     inference counts one batch of `eval_batch_size` (the analysed time is a per-batch latency).
     """
@@ -182,30 +184,11 @@ def run_features(table: pd.DataFrame, kind: str,
     shapes: dict[str, ModelShape | None] = {}
     out = []
     for row in table.to_dict("records"):
-        name = row.get("model_name_or_path")
-        if _missing(name):
-            name = row.get("model")
-        key = str(name)
-        if key not in shapes:
-            shapes[key] = model_shape(key, search_dirs)
-            if shapes[key] is None and not _missing(row.get("model")):
-                shapes[key] = model_shape(str(row["model"]), search_dirs)
-        shape = shapes[key]
-        world = max(1.0, _number(row.get("world_size"), 1.0))
+        key, shape = _shape_of(row, shapes, search_dirs)
+        steps, batch = _steps_and_batch(row, training)
         length = _number(row.get("max_seq_length"), float("nan"))
-        if training:
-            batch = _number(row.get("batch_size"), float("nan"))
-            max_steps = _number(row.get("max_steps"), -1.0)
-            if max_steps > 0:
-                steps = max_steps
-            else:
-                per_epoch = math.ceil(_train_size(row) / (batch * world)) if batch > 0 else math.nan
-                steps = math.ceil(per_epoch * _number(row.get("num_train_epochs"), 1.0))
-        else:
-            batch = _number(row.get("eval_batch_size"), float("nan"))
-            steps = 1.0
         feats = {
-            "steps": float(steps),
+            "steps": steps,
             "batch": batch,
             "length": length,
             "model_key": shape.name if shape else key,
@@ -214,6 +197,9 @@ def run_features(table: pd.DataFrame, kind: str,
             "platform": platform_key(device_label(row.get("device"), row.get("gpu_name")),
                                      row.get("precision"), row.get("world_size")),
             "has_shape": shape is not None,
+            # How big the model is (for telling an extrapolation, not priced by the fit).
+            "params": float(shape.params) if shape else math.nan,
+            "flops_per_token": 2.0 * shape.matmul_params_per_token if shape else math.nan,
         }
         feats.update(step_terms(shape, length, batch, training))
         out.append(feats)
@@ -221,6 +207,37 @@ def run_features(table: pd.DataFrame, kind: str,
     bad = ~np.isfinite(frame[["steps", *PHYSICS_TERMS]].to_numpy(float)).all(axis=1)
     frame.loc[bad, "has_shape"] = False
     return frame
+
+
+def _shape_of(row: dict[str, Any], cache: dict[str, ModelShape | None],
+              search_dirs: tuple[Path, ...]) -> tuple[str, ModelShape | None]:
+    """(model key, shape) of a run: by `model_name_or_path`, else by the short `model` name."""
+    name = row.get("model_name_or_path")
+    if _missing(name):
+        name = row.get("model")
+    key = str(name)
+    if key not in cache:
+        cache[key] = model_shape(key, search_dirs)
+        if cache[key] is None and not _missing(row.get("model")):
+            cache[key] = model_shape(str(row["model"]), search_dirs)
+    return key, cache[key]
+
+
+def _steps_and_batch(row: dict[str, Any], training: bool) -> tuple[float, float]:
+    """(optimizer steps or evaluation batches, batch size); NaN steps where the run's sizes are
+    missing or not finite (the run then has no features, rather than a crash)."""
+    if not training:
+        return 1.0, _number(row.get("eval_batch_size"), float("nan"))
+    batch = _number(row.get("batch_size"), float("nan"))
+    max_steps = _number(row.get("max_steps"), -1.0)
+    if max_steps > 0:
+        return max_steps, batch
+    world = max(1.0, _number(row.get("world_size"), 1.0))
+    epochs = _number(row.get("num_train_epochs"), 1.0)
+    per_epoch = _train_size(row) / (batch * world) if batch > 0 else math.nan
+    if not (math.isfinite(per_epoch) and math.isfinite(epochs)):
+        return math.nan, batch
+    return float(math.ceil(math.ceil(per_epoch) * epochs)), batch
 
 
 def step_terms(shape: ModelShape | None, length: float, batch: float,

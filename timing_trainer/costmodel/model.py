@@ -21,6 +21,8 @@ not drag the fit.
 Prediction intervals are split-conformal in spirit: the quantiles of cross-validated log
 residuals, taken separately for each level of support (model and shape seen; shape new; model
 new but its family seen; family new), so an extrapolation gets the wider interval it earned.
+Far outside the fitted runs (extrapolation.py: more than 2x their model sizes, lengths or batch
+sizes) no residual measured such an error, so there is no interval, and a note says why.
 """
 
 from __future__ import annotations
@@ -32,8 +34,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from timing_trainer.costmodel.extrapolation import (
+    FAR_FACTOR,
+    far_reason,
+    fitted_ranges,
+    outside_factors,
+)
 from timing_trainer.costmodel.features import KINDS, PHYSICS_TERMS, run_features
+from timing_trainer.costmodel.selection import RunCounts, finished, usable_runs
+from timing_trainer.costmodel.solver import robust_fit
 from timing_trainer.errors import CliError
+
+__all__ = ["CostModel", "CostModelConfig", "CostModelError", "PlatformFit", "fit_cost_model",
+           "finished", "usable_runs"]
 
 EFFECT_GROUPS = ("architecture", "model_key", "shape_key", "arch_shape")
 SUPPORT_LEVELS = ("seen", "new_shape", "new_model", "new_architecture")
@@ -77,8 +90,7 @@ class PlatformFit:
     models: frozenset
     architectures: frozenset
     shapes: frozenset
-    lengths: tuple[float, float]
-    batches: tuple[float, float]
+    ranges: dict[str, tuple[float, float]]  # (min, max) of params, FLOPs/token, length, batch
 
 
 @dataclass
@@ -91,7 +103,29 @@ class CostModel:
     search_dirs: tuple[Path, ...] = ()
     # support level -> (low, high) quantile of log residuals; filled by `calibrate`.
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # support level -> why it has no interval (levels missing from `intervals`).
+    interval_notes: dict[str, str] = field(default_factory=dict)
     n_without_shape: int = 0
+    counts: RunCounts | None = None  # runs read, used, and left out (by reason)
+
+    @property
+    def n_fitted(self) -> int:
+        """Runs in the fits (finished, a usable time, a known shape, a platform with enough)."""
+        return sum(fit.n for fit in self.fits.values())
+
+    def fit_summary(self) -> str:
+        """One line: how many runs the fit stands on, and why any others are not in it."""
+        line = f"fitted on {self.n_fitted} run(s)"
+        if self.counts is not None:
+            line += f" ({self.counts.describe()})"
+        small = (self.counts.used if self.counts else self.n_fitted) - self.n_without_shape \
+            - self.n_fitted
+        if self.n_without_shape:
+            line += f"; {self.n_without_shape} of a model of unknown size not in the fit"
+        if small > 0:
+            line += (f"; {small} on a platform with fewer than {self.config.min_runs} runs "
+                     "not in the fit")
+        return line
 
     @property
     def platforms(self) -> list[str]:
@@ -109,15 +143,18 @@ class CostModel:
 
     def predict_features(self, feats: pd.DataFrame, *, strict: bool = False) -> pd.DataFrame:
         """Predicted time (s) per feature row: `predicted`, `lower`, `upper`, `support`,
-        `extrapolated` (length or batch size outside the fitted range).
+        `extrapolated` (model size, length or batch size outside the fitted range),
+        `interval_note` (why `lower`/`upper` are missing, "" where they are given).
 
         Rows the model cannot answer (unknown shape, unfitted platform) get NaN and a `support`
-        saying why, or raise `CostModelError` when `strict`.
+        saying why, or raise `CostModelError` when `strict`. A row more than `FAR_FACTOR` times
+        outside the fitted range gets a prediction but no interval (the note says how far).
         """
         out = pd.DataFrame(index=feats.index)
         out["predicted"] = np.nan
         out["support"] = ""
         out["extrapolated"] = False
+        out["far"] = ""
         for platform, rows in feats.groupby("platform", sort=False):
             fit = self.fits.get(platform)
             if fit is None:
@@ -127,36 +164,56 @@ class CostModel:
                         f"{'; '.join(self.platforms) or 'none'}); measure some runs there first")
                 out.loc[rows.index, "support"] = "unfitted platform"
                 continue
-            known = rows["has_shape"].astype(bool)
-            if strict and not known.all():
-                names = ", ".join(sorted(set(rows.loc[~known, "model_key"])))
-                raise CostModelError(
-                    f"no size information for model(s) {names}: not in the model table and no "
-                    "local config.json; cannot estimate their FLOPs")
-            out.loc[rows.index[~known], "support"] = "unknown model shape"
-            rows = rows.loc[known]
-            if rows.empty:
-                continue
-            out.loc[rows.index, "predicted"] = np.exp(_log_predict(fit, rows))
-            out.loc[rows.index, "support"] = [_support(fit, r) for r in rows.itertuples()]
-            # Outside the fitted lengths or batch sizes: a new shape's interval, likely too narrow.
-            length, batch = rows["length"].to_numpy(float), rows["batch"].to_numpy(float)
-            out.loc[rows.index, "extrapolated"] = (
-                (length < fit.lengths[0]) | (length > fit.lengths[1])
-                | (batch < fit.batches[0]) | (batch > fit.batches[1]))
-        lower, upper = [], []
-        for pred, level in zip(out["predicted"], out["support"]):
+            _predict_platform(fit, rows, out, strict)
+        self._add_intervals(out)
+        return out.drop(columns="far")
+
+    def _add_intervals(self, out: pd.DataFrame) -> None:
+        """`lower`, `upper` and `interval_note` of each prediction, from its support level."""
+        lower, upper, notes = [], [], []
+        for pred, level, far in zip(out["predicted"], out["support"], out["far"]):
             q = self.intervals.get(level)
-            ok = q is not None and np.isfinite(pred)
-            lower.append(pred * math.exp(q[0]) if ok else np.nan)
-            upper.append(pred * math.exp(q[1]) if ok else np.nan)
-        out["lower"], out["upper"] = lower, upper
-        return out
+            if not np.isfinite(pred):
+                note = f"no prediction ({level})"
+            elif far:
+                note = far
+            elif q is None:
+                note = self.interval_notes.get(level, f"no interval calibrated for {level} runs")
+            else:
+                note = ""
+            lower.append(pred * math.exp(q[0]) if not note else np.nan)
+            upper.append(pred * math.exp(q[1]) if not note else np.nan)
+            notes.append(note)
+        out["lower"], out["upper"], out["interval_note"] = lower, upper, notes
 
     def predict(self, table: pd.DataFrame, *, strict: bool = False) -> pd.DataFrame:
         """`predict_features` on an analysis-style table (one row per run)."""
         return self.predict_features(run_features(table, self.kind, self.search_dirs),
                                      strict=strict)
+
+
+def _predict_platform(fit: PlatformFit, rows: pd.DataFrame, out: pd.DataFrame,
+                      strict: bool) -> None:
+    """Fill `out`'s predicted, support, extrapolated and far for one platform's rows."""
+    known = rows["has_shape"].astype(bool)
+    if strict and not known.all():
+        names = ", ".join(sorted(set(rows.loc[~known, "model_key"])))
+        raise CostModelError(
+            f"no size information for model(s) {names}: not in the model table and no "
+            "local config.json; cannot estimate their FLOPs")
+    out.loc[rows.index[~known], "support"] = "unknown model shape"
+    rows = rows.loc[known]
+    if rows.empty:
+        return
+    out.loc[rows.index, "predicted"] = np.exp(_log_predict(fit, rows))
+    out.loc[rows.index, "support"] = [_support(fit, r) for r in rows.itertuples()]
+    # Outside the fitted sizes, lengths or batch sizes: a new shape's interval is likely too
+    # narrow; far outside, no interval at all.
+    factors = outside_factors(fit.ranges, rows)
+    out.loc[rows.index, "extrapolated"] = (factors > 1.0 + 1e-9).any(axis=1).to_numpy()
+    far = factors.max(axis=1) > FAR_FACTOR
+    out.loc[rows.index[far.to_numpy()], "far"] = [far_reason(f) for _, f in
+                                                   factors.loc[far].iterrows()]
 
 
 def _support(fit: PlatformFit, row) -> str:
@@ -173,16 +230,6 @@ def _arch_shape(feats: pd.DataFrame) -> pd.Series:
     return feats["architecture"].astype(str) + " @ " + feats["shape_key"].astype(str)
 
 
-def finished(table: pd.DataFrame) -> pd.DataFrame:
-    """Finished runs with a positive analysed time (the runs a fit may use)."""
-    if table is None or len(table) == 0 or "time" not in table:
-        return table.iloc[0:0] if table is not None else pd.DataFrame()
-    state = table["state"].astype(str).str.lower() if "state" in table else "finished"
-    times = pd.to_numeric(table["time"], errors="coerce")
-    mask = (state == "finished") & times.notna() & (times > 0)
-    return table.loc[mask.fillna(False).astype(bool)]
-
-
 def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
                    config: CostModelConfig | None = None, *, calibrate: bool = True,
                    search_dirs: tuple[Path, ...] = (), feats: pd.DataFrame | None = None,
@@ -191,20 +238,19 @@ def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
     if kind not in KINDS:
         raise CostModelError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     config = config or CostModelConfig()
-    runs = finished(table)
+    runs, counts = usable_runs(table)
     if runs.empty:
-        raise CostModelError(f"no finished runs with a {kind} time to fit the cost model on")
-    if feats is None:
-        feats = run_features(runs, kind, search_dirs)
-    else:
-        feats = feats.loc[runs.index]
+        raise CostModelError(f"no finished runs with a usable {kind} time to fit the cost "
+                             f"model on ({counts.describe()})")
+    feats = (run_features(runs, kind, search_dirs) if feats is None
+             else feats.loc[runs.index])
     y = np.log(runs["time"].to_numpy(float))
     usable = feats["has_shape"].to_numpy(bool)
     if not usable.any():
         names = ", ".join(sorted(set(feats["model_key"]))[:5])
         raise CostModelError(f"no finished run has a model of known size ({names})")
     model = CostModel(kind, config, {}, tuple(search_dirs),
-                      n_without_shape=int((~usable).sum()))
+                      n_without_shape=int((~usable).sum()), counts=counts)
     feats, y = feats.loc[usable], y[usable]
     for platform, rows in feats.groupby("platform", sort=False):
         if len(rows) < config.min_runs:
@@ -215,9 +261,9 @@ def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
         raise CostModelError(
             f"too few finished runs to fit any platform (need {config.min_runs} per platform)")
     if calibrate:
-        from timing_trainer.costmodel.validation import interval_quantiles
+        from timing_trainer.costmodel.validation import calibrate_intervals
 
-        model.intervals = interval_quantiles(feats, y, kind, config)
+        model.intervals, model.interval_notes = calibrate_intervals(feats, y, kind, config)
     return model
 
 
@@ -259,6 +305,15 @@ def _unseen_effect(group: str, levels: dict[str, float]) -> float:
     return 0.0
 
 
+def _effect_levels(feats: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Each effect group's levels (sorted), numbered: the columns of the design matrix."""
+    levels = {}
+    for group in EFFECT_GROUPS:
+        values = (_arch_shape(feats) if group == "arch_shape" else feats[group]).astype(str)
+        levels[group] = {v: i for i, v in enumerate(sorted(set(values)))}
+    return levels
+
+
 def _fit_platform(platform: str, feats: pd.DataFrame, y: np.ndarray, kind: str,
                   config: CostModelConfig) -> PlatformFit:
     # A term that is zero on every run cannot be priced; drop it.
@@ -266,10 +321,7 @@ def _fit_platform(platform: str, feats: pd.DataFrame, y: np.ndarray, kind: str,
     T = feats[list(terms)].to_numpy(float)
     steps = feats["steps"].to_numpy(float)
     with_run = kind == "finetuning" and len(np.unique(steps)) > 1
-    levels = {}
-    for group in EFFECT_GROUPS:
-        values = (_arch_shape(feats) if group == "arch_shape" else feats[group]).astype(str)
-        levels[group] = {v: i for i, v in enumerate(sorted(set(values)))}
+    levels = _effect_levels(feats)
     Z = _design(levels, feats)
     n_phys = len(terms) + int(with_run)
     # Start: every term explains an equal share of the median step time.
@@ -294,24 +346,9 @@ def _fit_platform(platform: str, feats: pd.DataFrame, y: np.ndarray, kind: str,
         return np.log(total) + Z @ theta[n_phys:], J
 
     sds = [config.prior_sd[g] for g in EFFECT_GROUPS for _ in levels[g]]
-    # Least squares first (scale from its residuals), then the robust loss from there.
-    theta = _solve(evaluate, theta0, y, n_phys, sds, scale=None, loss="linear")
-    resid = y - evaluate(theta)[0]
-    mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
-    scale = max(config.min_scale, min(mad, config.robust_scale))
-    if config.loss != "linear":
-        # Shrink the scale as the robust fit finds the bulk of the runs (outliers inflate MAD).
-        for _ in range(config.scale_rounds):
-            theta = _solve(evaluate, theta, y, n_phys, sds, scale=scale, loss=config.loss)
-            resid = y - evaluate(theta)[0]
-            new = max(config.min_scale, 1.4826 * float(np.median(np.abs(resid))))
-            if new >= 0.9 * scale:
-                break
-            scale = new
-    effects = {}
-    offset = n_phys
-    for group in EFFECT_GROUPS:
-        lv = levels[group]
+    theta, scale = robust_fit(evaluate, theta0, y, n_phys, sds, config)
+    effects, offset = {}, n_phys
+    for group, lv in levels.items():
         effects[group] = {v: float(theta[offset + i]) for v, i in lv.items()}
         offset += len(lv)
     return PlatformFit(
@@ -319,62 +356,5 @@ def _fit_platform(platform: str, feats: pd.DataFrame, y: np.ndarray, kind: str,
         log_run=float(theta[len(terms)]) if with_run else None, effects=effects, scale=scale,
         n=len(y), models=frozenset(feats["model_key"].astype(str)),
         architectures=frozenset(feats["architecture"].astype(str)),
-        shapes=frozenset(feats["shape_key"].astype(str)),
-        lengths=(float(feats["length"].min()), float(feats["length"].max())),
-        batches=(float(feats["batch"].min()), float(feats["batch"].max())),
+        shapes=frozenset(feats["shape_key"].astype(str)), ranges=fitted_ranges(feats),
     )
-
-
-def _robust(r: np.ndarray, scale: float | None, loss: str) -> tuple[np.ndarray, np.ndarray]:
-    """(rho(r), IRLS weight) of each residual."""
-    if loss == "linear" or scale is None:
-        return 0.5 * r**2, np.ones_like(r)
-    z = r / scale
-    if loss == "cauchy":
-        return 0.5 * scale**2 * np.log1p(z**2), 1.0 / (1.0 + z**2)
-    if loss == "huber":
-        a = np.abs(z)
-        rho = np.where(a <= 1, 0.5 * r**2, scale**2 * (a - 0.5))
-        return rho, np.where(a <= 1, 1.0, 1.0 / np.maximum(a, 1e-12))
-    raise ValueError(f"unknown loss {loss!r}")
-
-
-def _solve(evaluate, theta, y, n_phys, sds, *, scale, loss, max_iter=200) -> np.ndarray:
-    """Levenberg-Marquardt with IRLS weights; ridge on effects, a faint one on the physics.
-
-    Small (tens of parameters), dense and fast: a fold of a cross-validation takes milliseconds.
-    """
-    noise = scale if scale is not None else max(0.05, float(np.std(y)) * 0.1)
-    ridge = np.r_[np.full(n_phys, 1e-6), (noise / np.asarray(sds, float)) ** 2]
-    anchor = np.r_[theta[:n_phys], np.zeros(len(theta) - n_phys)]
-
-    def objective(th, pred):
-        rho, _ = _robust(pred - y, scale, loss)
-        return float(rho.sum() + 0.5 * np.sum(ridge * (th - anchor) ** 2))
-
-    pred, J = evaluate(theta)
-    current = objective(theta, pred)
-    mu = 1e-3
-    for _ in range(max_iter):
-        r = pred - y
-        _, w = _robust(r, scale, loss)
-        A = (J * w[:, None]).T @ J + np.diag(ridge)
-        g = (J * w[:, None]).T @ r + ridge * (theta - anchor)
-        improved = False
-        for _ in range(30):
-            step = np.linalg.solve(A + mu * np.diag(np.diag(A) + 1e-12), -g)
-            trial = theta + step
-            trial_pred, trial_J = evaluate(trial)
-            value = objective(trial, trial_pred)
-            if np.isfinite(value) and value <= current:
-                improved = True
-                break
-            mu *= 4.0
-        if not improved:
-            break
-        gain = current - value
-        theta, pred, J, current = trial, trial_pred, trial_J, value
-        mu = max(mu / 3.0, 1e-9)
-        if np.max(np.abs(step)) < 1e-6 or gain < 1e-9 * max(1e-3, abs(current)):
-            break
-    return theta

@@ -30,6 +30,8 @@ def plot_predicted_vs_measured(result: CVResult, ax=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from timing_trainer.analysis.axes import log_axis
+
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 5))
     runs = result.runs.dropna(subset=["predicted"])
@@ -39,8 +41,9 @@ def plot_predicted_vs_measured(result: CVResult, ax=None):
     low = float(min(runs["time"].min(), runs["predicted"].min()))
     high = float(max(runs["time"].max(), runs["predicted"].max()))
     ax.plot([low, high], [low, high], color="black", lw=1, label="predicted = measured")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    # Log axes with plain-number ticks (2, 10, 100 s, not 10^n), as in the analysis's plots.
+    log_axis(ax.xaxis)
+    log_axis(ax.yaxis)
     ax.set_xlabel("measured time (s)")
     ax.set_ylabel(f"predicted time, {result.cv} (s)")
     ax.set_title("Cost model: out-of-fold predictions")

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timing_trainer.costmodel.extrapolation import headline as extrapolation_headline
 from timing_trainer.costmodel.features import PLATFORM_SEP, run_features
 from timing_trainer.costmodel.model import CostModel, CostModelError
 from timing_trainer.errors import CliError
@@ -42,7 +43,25 @@ class SweepEstimate:
     name: str
     kind: str
     platform: str
-    runs: pd.DataFrame  # parameters, predicted, lower, upper, repeats, run_time(_low/_high)
+    runs: pd.DataFrame  # parameters, predicted, lower, upper, interval_note, repeats, run_time..
+    extrapolation: str = ""  # the headline's sentence when the runs lie far outside the fit
+    fit: str = ""  # how many runs the fit used, and why the others were left out
+
+    @property
+    def interval_notes(self) -> list[str]:
+        """The distinct reasons why runs have no interval, in order of first appearance."""
+        notes = self.runs["interval_note"].fillna("").astype(str)
+        return [note for note in pd.unique(notes) if note]
+
+    @property
+    def total_interval_note(self) -> str:
+        """Why the total has no interval ("" when it has one): the runs that have none."""
+        reasons = self.interval_notes
+        if not reasons:
+            return ""
+        n = int((self.runs["interval_note"].fillna("").astype(str) != "").sum())
+        why = reasons[0] if len(reasons) == 1 else f"reasons (1) to ({len(reasons)}) above"
+        return f"{n} of {len(self.runs)} runs have none: {why}"
 
     @property
     def total(self) -> tuple[float, float, float]:
@@ -57,6 +76,9 @@ class SweepEstimate:
             "sweep": self.name, "kind": self.kind, "platform": self.platform,
             "n_runs": len(self.runs), "total_s": total, "total_low_s": _finite(low),
             "total_high_s": _finite(high),
+            "total_interval_note": self.total_interval_note or None,
+            "interval_notes": self.interval_notes,
+            "extrapolation": self.extrapolation or None, "fit": self.fit,
             "runs": [{k: _plain(v) for k, v in row.items()}
                      for row in self.runs.to_dict("records")],
         }
@@ -76,17 +98,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def parse_only(items: list[str] | None) -> dict[str, list[str]]:
-    """`["max_seq_length=128,256", "bf16=false"]` -> {name: [allowed values as text]}."""
-    out: dict[str, list[str]] = {}
-    for item in items or []:
-        name, sep, values = item.partition("=")
-        if not sep or not name.strip() or not values.strip():
-            raise CostModelError(f"--only expects NAME=VALUE[,VALUE...], not {item!r}")
-        out[name.strip()] = [v.strip().lower() for v in values.split(",")]
-    return out
-
-
 def sweep_runs(path: str | Path, only: dict[str, list[str]] | None = None,
                kind: str | None = None) -> tuple[str, list[dict]]:
     """The sweep's name and runs (parameter dicts), restricted by `only`.
@@ -95,14 +106,17 @@ def sweep_runs(path: str | Path, only: dict[str, list[str]] | None = None,
     no `--do_train` does not fine-tune, and predicting its fine-tuning time would be fiction.
     """
     from timing_trainer.sweep.runs import expand_runs, load_sweep_file
+    from timing_trainer.sweep.select import select_runs
 
     try:
         config = load_sweep_file(path)
         runs = expand_runs(config, seed=0)
-    except CliError as exc:  # the sweeps module's one-line message names the file already
-        raise CostModelError(str(exc)) from None
+    except CliError as exc:  # the sweeps module's one line; named by the file where it is not
+        text = str(exc)
+        raise CostModelError(text if str(path) in text else f"{path}: {text}") from None
     except Exception as exc:  # anything else the expansion trips on, still one line
-        raise CostModelError(f"{path}: cannot expand the sweep: {exc}") from None
+        what = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line, type named
+        raise CostModelError(f"{path}: cannot expand the sweep: {what}") from None
     command = config.get("command")
     if kind and isinstance(command, list):
         flag = "--do_train" if kind == "finetuning" else "--do_eval"
@@ -111,12 +125,10 @@ def sweep_runs(path: str | Path, only: dict[str, list[str]] | None = None,
             raise CostModelError(
                 f"{path}: its command has no {flag}, so its runs do no {kind}; "
                 f"use --kind {other}")
-    for name, allowed in (only or {}).items():
-        if runs and not any(name in r for r in runs):
-            raise CostModelError(f"--only {name}: the sweep has no parameter {name!r}")
-        runs = [r for r in runs if str(r.get(name)).lower() in allowed]
+    runs = select_runs(runs, only or {})  # `OnlyError`: one line, like `sweep --only`
     if not runs:
-        raise CostModelError(f"{path}: no runs left to estimate")
+        raise CostModelError(f"{path}: no runs left to estimate"
+                             + (" after --only" if only else ""))
     return str(config.get("name") or Path(path).stem), runs
 
 
@@ -204,12 +216,19 @@ def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame |
             f"sweep runs on {', '.join(missing)} lie outside the fit (fitted: "
             f"{'; '.join(model.platforms)}); restrict the sweep, e.g. --only bf16=false, or "
             f"measure such runs first (fitted precisions: {', '.join(precisions)})")
-    pred = model.predict_features(feats, strict=True)
+    out = _run_costs(model, table, model.predict_features(feats, strict=True))
+    return SweepEstimate(name, model.kind, feats["platform"].iloc[0], out,
+                         extrapolation=_headline(model, feats), fit=model.fit_summary())
+
+
+def _run_costs(model: CostModel, table: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:
+    """Each run's parameters, prediction and its cost: one run's time x its repeats."""
     out = table[["task", "model", "max_seq_length", "batch_size", "eval_batch_size",
                  "precision", "finetuning_iters"]].copy()
     out["support"] = pred["support"].where(~pred["extrapolated"].astype(bool),
                                            pred["support"] + " (extrapolated)")
-    out["predicted"], out["lower"], out["upper"] = pred["predicted"], pred["lower"], pred["upper"]
+    for column in ("predicted", "lower", "upper", "interval_note"):
+        out[column] = pred[column]
     if model.kind == "finetuning":
         repeats = table["finetuning_iters"].astype(float).clip(lower=1)
     else:
@@ -218,27 +237,42 @@ def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame |
     out["run_time"] = out["predicted"] * repeats
     out["run_time_low"] = out["lower"] * repeats
     out["run_time_high"] = out["upper"] * repeats
-    platform = feats["platform"].iloc[0]
-    return SweepEstimate(name, model.kind, platform, out)
+    return out
+
+
+def _headline(model: CostModel, feats: pd.DataFrame) -> str:
+    """The extrapolation sentence of each platform's runs against that platform's fit."""
+    sentences = [extrapolation_headline(model.fits[platform].ranges, rows)
+                 for platform, rows in feats.groupby("platform", sort=False)]
+    return " ".join(s for s in sentences if s)
 
 
 def format_estimate(est: SweepEstimate) -> str:
-    """A plain-text table of the runs and the total, hours where it helps."""
+    """A plain-text table of the runs and the total, hours where it helps.
+
+    The headline says what the fit stands on and, when the runs lie far outside it, that the
+    prediction is an extrapolation; a run without an interval points to a numbered reason.
+    """
     what = ("fine-tuning time x finetuning_iters" if est.kind == "finetuning"
             else "per-batch latency x evaluation batches")
     lines = [f"sweep {est.name}: {len(est.runs)} runs on {est.platform} ({what}; 90% intervals)"]
-    header = (f"{'task':<6} {'model':<26} {'len':>4} {'batch':>5} {'prec':>5} "
-              f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}  support")
-    lines.append(header)
+    lines += [line for line in (est.fit, est.extrapolation) if line]
+    lines.append(f"{'task':<6} {'model':<26} {'len':>4} {'batch':>5} {'prec':>5} "
+                 f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}  support")
+    notes = est.interval_notes
     batch_col = "batch_size" if est.kind == "finetuning" else "eval_batch_size"
     for r in est.runs.itertuples():
+        cell = (f"none ({notes.index(r.interval_note) + 1})" if r.interval_note
+                else _interval(r.run_time_low, r.run_time_high))
         lines.append(
             f"{r.task:<6} {r.model:<26} {int(r.max_seq_length):>4} {int(getattr(r, batch_col)):>5} "
             f"{r.precision:>5} {_hms(r.predicted):>10} {int(r.repeats):>4} {_hms(r.run_time):>10} "
-            f"{_interval(r.run_time_low, r.run_time_high):>23}  {r.support}")
+            f"{cell:>23}  {r.support}")
+    lines += [f"({i}) {note}" for i, note in enumerate(notes, 1)]
     total, low, high = est.total
-    lines.append(f"total: {_hms(total)} ({total / 3600:.2f} h), 90% interval "
-                 f"{_interval(low, high)}")
+    interval = (f"no 90% interval: {est.total_interval_note}" if est.total_interval_note
+                else f"90% interval {_interval(low, high)}")
+    lines.append(f"total: {_hms(total)} ({total / 3600:.2f} h), {interval}")
     return "\n".join(lines)
 
 

@@ -25,8 +25,8 @@ from timing_trainer.costmodel.model import (
     _fit_platform,
     _log_predict,
     _support,
-    finished,
 )
+from timing_trainer.costmodel.selection import RunCounts, usable_runs
 
 CV_MODES = ("kfold", "leave-one-task-out", "leave-one-model-out")
 
@@ -37,10 +37,13 @@ class CVResult:
 
     cv: str
     runs: pd.DataFrame  # run_id, task, model, ..., time, predicted, ape, fold, support
+    counts: RunCounts | None = None  # runs read, used, and left out (by reason)
 
     def summary(self) -> dict:
+        """`n` scored runs, `n_unscored`, the APE figures, then how many runs were read and
+        left out before scoring (not finished; finished without a usable time)."""
         ape = self.runs["ape"].dropna().to_numpy(float)
-        return {
+        out = {
             "cv": self.cv,
             "n": int(len(ape)),
             "n_unscored": int(self.runs["ape"].isna().sum()),
@@ -48,6 +51,9 @@ class CVResult:
             "mean_ape": float(np.mean(ape)) if len(ape) else None,
             "p90_ape": float(np.percentile(ape, 90)) if len(ape) else None,
         }
+        if self.counts is not None:
+            out.update(self.counts.to_dict())
+        return out
 
 
 def fold_labels(feats: pd.DataFrame, runs: pd.DataFrame, cv: str, k: int = 10,
@@ -94,9 +100,10 @@ def cross_validate(table: pd.DataFrame, kind: str = "finetuning", cv: str = "kfo
     if cv not in CV_MODES:
         raise CostModelError(f"unknown cv mode {cv!r}; use one of {', '.join(CV_MODES)}")
     config = config or CostModelConfig()
-    runs = finished(table)
+    runs, counts = usable_runs(table)
     if runs.empty:
-        raise CostModelError(f"no finished runs with a {kind} time to cross-validate")
+        raise CostModelError(f"no finished runs with a usable {kind} time to cross-validate "
+                             f"({counts.describe()})")
     feats = run_features(runs, kind, search_dirs)
     y = np.log(runs["time"].to_numpy(float))
     groups = fold_labels(feats, runs, cv, k, seed)
@@ -110,17 +117,15 @@ def cross_validate(table: pd.DataFrame, kind: str = "finetuning", cv: str = "kfo
     out["ape"] = np.abs(out["predicted"] / out["time"] - 1.0) * 100.0
     out["fold"] = groups
     out["support"] = support
-    return CVResult(cv, out)
+    return CVResult(cv, out, counts)
 
 
-def interval_quantiles(feats: pd.DataFrame, y: np.ndarray, kind: str,
-                       config: CostModelConfig, k: int = 10, seed: int = 0,
-                       ) -> dict[str, tuple[float, float]]:
-    """Quantiles of out-of-fold log residuals per support level, for prediction intervals.
+def level_residuals(feats: pd.DataFrame, y: np.ndarray, kind: str, config: CostModelConfig,
+                    k: int = 10, seed: int = 0) -> dict[str, list[float]]:
+    """Out-of-fold log residuals (measured - predicted) per support level.
 
-    Residuals come from three CVs: k-fold (mostly `seen`), leave-one-shape-out (`new_shape`)
-    and leave-one-model-out (`new_model`, `new_architecture`). A level with too few residuals
-    borrows those of the harder levels, so its interval errs on the wide side.
+    From three CVs: k-fold (mostly `seen`), leave-one-shape-out (`new_shape`) and
+    leave-one-model-out (`new_model`, `new_architecture`).
     """
     from timing_trainer.costmodel.model import SUPPORT_LEVELS
 
@@ -137,17 +142,60 @@ def interval_quantiles(feats: pd.DataFrame, y: np.ndarray, kind: str,
         for p, s, t in zip(pred, support, y):
             if np.isfinite(p) and s in residuals:
                 residuals[s].append(float(t - p))
+    return residuals
+
+
+def calibrate_intervals(feats: pd.DataFrame, y: np.ndarray, kind: str, config: CostModelConfig,
+                        k: int = 10, seed: int = 0,
+                        ) -> tuple[dict[str, tuple[float, float]], dict[str, str]]:
+    """Interval quantiles per support level, and for each level without one, why.
+
+    A level with too few residuals (under 10) borrows those of the harder levels, so its
+    interval errs on the wide side; with under 5 even then, it has none.
+    """
+    from timing_trainer.costmodel.model import SUPPORT_LEVELS
+
+    residuals = level_residuals(feats, y, kind, config, k, seed)
     alpha = 1.0 - config.coverage
     out: dict[str, tuple[float, float]] = {}
+    notes: dict[str, str] = {}
     pooled: list[float] = []
     for level in reversed(SUPPORT_LEVELS):  # hardest first: easier levels may borrow
         pooled_level = residuals[level] if len(residuals[level]) >= 10 else (
             residuals[level] + pooled)
         pooled = pooled + residuals[level]
         if len(pooled_level) < 5:
+            notes[level] = _no_interval_reason(level, len(pooled_level), feats)
             continue
         out[level] = _conformal(np.asarray(pooled_level), alpha)
-    return out
+    return out, notes
+
+
+def interval_quantiles(feats: pd.DataFrame, y: np.ndarray, kind: str,
+                       config: CostModelConfig, k: int = 10, seed: int = 0,
+                       ) -> dict[str, tuple[float, float]]:
+    """Quantiles of out-of-fold log residuals per support level (see `calibrate_intervals`)."""
+    return calibrate_intervals(feats, y, kind, config, k, seed)[0]
+
+
+_LEVEL_WORDS = {  # support level -> (what such a run is, the feature column whose levels count)
+    "seen": ("a model and shape the fit has seen", None),
+    "new_shape": ("a (length, batch) shape the fit has not seen", "shape_key"),
+    "new_model": ("a model the fit has not seen, of a fitted family", "model_key"),
+    "new_architecture": ("a model family the fit has not seen", "architecture"),
+}
+
+
+def _no_interval_reason(level: str, n_residuals: int, feats: pd.DataFrame) -> str:
+    """One phrase: why runs of `level` get no interval."""
+    what, column = _LEVEL_WORDS[level]
+    usable = feats.loc[feats["has_shape"].astype(bool)]
+    if column is not None and usable[column].nunique() < 2:
+        only = ", ".join(sorted(usable[column].astype(str).unique())) or "none"
+        return (f"no interval for {what}: the fitted runs have one ({only}), so no "
+                "cross-validation fold could measure such an error")
+    return (f"no interval for {what}: the cross-validation gave {n_residuals} error(s) of "
+            "such runs, at least 5 needed")
 
 
 def _conformal(r: np.ndarray, alpha: float) -> tuple[float, float]:

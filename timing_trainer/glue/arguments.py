@@ -136,12 +136,24 @@ def build_parser():
         def error(self, message: str):  # argparse calls this for any bad option
             raise GlueInputError(message)
 
-    return OneLineParser(
+    parser = OneLineParser(
         (ModelArguments, DataArguments, TimingTrainingArguments),
         prog="python -m timing_trainer.glue",
         description="Fine-tune and evaluate a model on one GLUE task, timing both "
                     "(see timing_trainer.glue.run for the exit codes).",
     )
+    _output_dir_optional(parser)
+    return parser
+
+
+def _output_dir_optional(parser) -> None:
+    """transformers 4.x declares `TrainingArguments.output_dir` without a default, so its parser
+    marks `--output_dir` required before the program's own default (`default_output_dir`) can
+    apply; 5.x gives it a default. Here it is optional on both."""
+    for action in parser._actions:
+        if action.dest == "output_dir":
+            action.required = False
+            action.default = None
 
 
 def argument_names() -> set[str]:
@@ -159,7 +171,9 @@ def argument_names() -> set[str]:
 
 
 def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "run"
+    """One path component from an id: no separators, and never `.` or `..` (an id such as
+    `WANDB_RUN_ID=..` must not lead out of `runs/`)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-") or "run"
 
 
 def default_output_dir(task_name: str | None, model_name_or_path: str | None) -> str:
@@ -197,11 +211,16 @@ def _parse(parser, argv: list[str]):
             raise GlueInputError(f"cannot read arguments file {str(path)!r}: {one_line(exc)}") from None
         if not isinstance(data, dict):
             raise GlueInputError(f"arguments file {str(path)!r} must hold a JSON object")
+        if isinstance(data.get("output_dir"), str) and not data["output_dir"].strip():
+            raise GlueInputError(f"arguments file {str(path)!r}: output_dir is empty")
         if not data.get("output_dir"):
             data["output_dir"] = default_output_dir(data.get("task_name"),
                                                     data.get("model_name_or_path"))
         return parser.parse_dict(data)
     namespace, _ = parser.parse_known_args(argv)
+    if getattr(namespace, "output_dir", None) is not None and not namespace.output_dir.strip():
+        raise GlueInputError("--output_dir is empty; give a folder, or leave it out for the "
+                             "default runs/... folder")
     if getattr(namespace, "output_dir", None) is None:
         argv = [*argv, "--output_dir",
                 default_output_dir(namespace.task_name, namespace.model_name_or_path)]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import logging
+import math
 import re
 import sys
 from collections.abc import Iterable
@@ -193,8 +194,11 @@ def _field_positions(path: Path, task: GlueTask, first_row: list[str] | None) ->
 
 def check_tsv_header(path: Path, task: GlueTask) -> None:
     """Fail fast (before any model is loaded) when a file lacks a column the task needs."""
-    with _open_tsv(path) as handle:
-        first = next(iter(_reader(handle)), None)
+    try:
+        with _open_tsv(path) as handle:
+            first = next(iter(_reader(handle)), None)
+    except UnicodeDecodeError as exc:
+        raise GlueInputError(_not_utf8(path, task, exc)) from None
     _field_positions(path, task, first)
 
 
@@ -202,12 +206,16 @@ def _convert_label(raw: str, task: GlueTask, where: str) -> int | float:
     value = raw.strip()
     if task.labels is None:
         try:
-            return float(value)
+            score = float(value)
         except ValueError:
             raise GlueInputError(f"{where}: score {raw!r} is not a number") from None
+        if not math.isfinite(score):  # nan/inf train to a null loss and "finish" with garbage
+            raise GlueInputError(f"{where}: score {raw!r} is not a finite number")
+        return score
     if value in task.labels:
         return task.labels.index(value)
-    if value.lstrip("-").isdigit() and 0 <= int(value) < len(task.labels):
+    # ASCII digits only: str.isdigit() accepts "²", which int() then refuses.
+    if value.isascii() and value.isdigit() and int(value) < len(task.labels):
         return int(value)
     raise GlueInputError(
         f"{where}: label {raw!r} is not one of {', '.join(task.labels)} "
@@ -216,8 +224,38 @@ def _convert_label(raw: str, task: GlueTask, where: str) -> int | float:
 
 
 def read_tsv(path: str | Path, task: GlueTask) -> dict[str, list[Any]]:
-    """Read one GLUE TSV file into columns named like the Hub's (`text_columns` and `label`)."""
+    """Read one GLUE TSV file into columns named like the Hub's (`text_columns` and `label`).
+
+    Bad content is a `GlueInputError` naming the file (and the line where there is one): bytes
+    that are not UTF-8, a label that is not one of the task's, a score that is not finite.
+    """
     path = Path(path)
+    try:
+        return _read_tsv(path, task)
+    except UnicodeDecodeError as exc:
+        raise GlueInputError(_not_utf8(path, task, exc)) from None
+
+
+def _not_utf8(path: Path, task: GlueTask, exc: UnicodeDecodeError) -> str:
+    """Where the first byte that is not UTF-8 lies (the text reader decodes in chunks)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8-sig")
+        start = exc.start
+    except UnicodeDecodeError as whole:
+        start = whole.start
+    line = data[:start].count(b"\n") + 1
+    return (f"{task.display_name} file {str(path)!r}, line {line}: not UTF-8 text (byte "
+            f"{data[start:start + 1]!r} at offset {start}); convert the file to UTF-8")
+
+
+def check_tsv(path: str | Path, task: GlueTask) -> int:
+    """Read a whole file as `read_tsv` does, keeping nothing: bad content fails here, before any
+    model is loaded (MNLI's 393k training rows take about a second). Returns the rows read."""
+    return len(read_tsv(path, task)["label"])
+
+
+def _read_tsv(path: Path, task: GlueTask) -> dict[str, list[Any]]:
     layout = TSV_LAYOUTS[task.name]
     columns: dict[str, list[Any]] = {name: [] for name in (*task.text_columns, "label")}
     skipped = 0
@@ -310,6 +348,8 @@ class TsvSource:
         self.files = tsv_split_files(self.task_dir, task)
         for path in self.files.values():
             check_tsv_header(path, task)
+        for path in self.files.values():
+            check_tsv(path, task)
         self._fingerprint: str | None = None
 
     @property

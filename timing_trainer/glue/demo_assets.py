@@ -152,9 +152,9 @@ def write_tiny_model(path: Path, texts: list[str], cased: bool, seed: int) -> Pa
     path.mkdir(parents=True, exist_ok=True)
     vocab = _vocabulary(texts, cased)
     (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizer(
-        vocab=str(path / "vocab.txt"), do_lower_case=not cased, model_max_length=512
-    )
+    # The vocabulary file positionally: 4.x names the argument `vocab_file`, 5.x `vocab` (and
+    # 5.x accepts `vocab_file=` but then silently loads no vocabulary).
+    tokenizer = BertTokenizer(str(path / "vocab.txt"), do_lower_case=not cased, model_max_length=512)
     tokenizer.save_pretrained(str(path))
     config = BertConfig(
         vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,

@@ -16,9 +16,14 @@ Exit status (what a sweep agent sees):
 - 2: bad input (unknown task or option, missing TSV file or column, model path that does not
   exist, `--max_seq_length 0`, ...): one line on stderr, nothing run, no results file.
 - 3: out of memory (CUDA, MPS or CPU): the results file says `failed`, kind `oom`.
-- 130: interrupted (Ctrl-C): the results file says `failed`, kind `interrupted`.
-Failures 1, 3 and 130 print one line on stderr (no traceback) and, with `--report_to wandb`,
-mark the W&B run failed. The W&B project is `$WANDB_PROJECT`, by default `timing-trainer`.
+- 130: interrupted (Ctrl-C, SIGINT): the results file says `failed`, kind `interrupted`.
+- 143: terminated (SIGTERM: a scheduler's time limit, `docker stop`): the same as 130.
+Failures 1, 3, 130 and 143 print one line on stderr (no traceback) and, with `--report_to wandb`,
+mark the W&B run failed. W&B online without a login is exit 1 with one line naming the fixes.
+Until the run ends the results file says `running` (a SIGKILLed run leaves it so); `finished`
+is written after the last evaluation. The process's start-up (interpreter start to the parsed
+arguments in `main`, imports of torch and transformers included) is setup part `startup`.
+The W&B project is `$WANDB_PROJECT`, by default `timing-trainer`.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import Any
 from timing_trainer.glue.arguments import DataArguments, ModelArguments, parse_args
 from timing_trainer.glue.errors import GlueInputError, one_line
 from timing_trainer.tasks import GlueTask, get_task
+from timing_trainer.wandb_logging import WandbNotLoggedInError
 
 logger = logging.getLogger("timing_trainer.glue")
 
@@ -44,51 +50,41 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_OOM = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # SIGTERM: 128 + 15, see timing_trainer.signals
 EXIT_CODES = {"oom": EXIT_OOM, "interrupted": EXIT_INTERRUPTED}
 DEFAULT_WANDB_PROJECT = "timing-trainer"
 TRACEBACK_FILE = "error_traceback.txt"
-
-_LOCAL_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
-
-
-def check_model_path(name: str) -> None:
-    """A name that can only be a local path (absolute, `./`, `~`, or deeper than `org/name`)
-    must exist; Hub ids (`org/name`) are left to `from_pretrained`."""
-    path = Path(name).expanduser()
-    if path.exists():
-        if not path.is_dir():
-            raise GlueInputError(f"model path {name!r} is a file; pass the model's folder")
-        return
-    if name.startswith(_LOCAL_PREFIXES) or path.is_absolute() or name.strip("/").count("/") > 1:
-        raise GlueInputError(f"model path {name!r} does not exist")
-
 
 def load_model(model_args: ModelArguments, task: GlueTask):
     """Tokenizer and sequence-classification model (a fresh head with the task's labels)."""
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
+    from timing_trainer.glue.model_files import loading
+
     name = model_args.model_name_or_path
     common = {"cache_dir": model_args.cache_dir, "revision": model_args.model_revision}
-    try:
+    # Each part's failure (not found, damaged file, not a classification model) is one line
+    # naming that part; out of memory keeps exit status 3.
+    with loading("config", model_args.config_name or name):
         config = AutoConfig.from_pretrained(
             model_args.config_name or name, num_labels=task.num_labels,
             finetuning_task=task.name, **common,
         )
-        if task.is_regression:
-            config.problem_type = "regression"
-        else:
-            config.problem_type = "single_label_classification"
-            config.id2label = dict(enumerate(task.labels))
-            config.label2id = {label: i for i, label in enumerate(task.labels)}
+    if task.is_regression:
+        config.problem_type = "regression"
+    else:
+        config.problem_type = "single_label_classification"
+        config.id2label = dict(enumerate(task.labels))
+        config.label2id = {label: i for i, label in enumerate(task.labels)}
+    with loading("tokenizer", model_args.tokenizer_name or name):
         tokenizer = AutoTokenizer.from_pretrained(
             model_args.tokenizer_name or name, use_fast=model_args.use_fast_tokenizer, **common
         )
+    with loading("model", name):
         model = AutoModelForSequenceClassification.from_pretrained(
             name, config=config, ignore_mismatched_sizes=model_args.ignore_mismatched_sizes,
             **common,
         )
-    except (OSError, ValueError) as exc:  # not found, no network, not a classification model
-        raise GlueInputError(f"cannot load model {name!r}: {one_line(exc)}") from None
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:  # GPT-style tokenizers
         tokenizer.pad_token = tokenizer.eos_token
         model.config.pad_token_id = tokenizer.pad_token_id
@@ -121,6 +117,7 @@ class GlueRun:
         self.task = get_task(data_args.task_name)
         self.config: dict[str, Any] = self._base_config()
         self.setup_times: dict[str, float] = {}
+        self.notes: dict[str, str] = {}  # why a figure is unavailable (startup unknown)
         self.trainer: Any = None
 
     # --- configuration ----------------------------------------------------------------------
@@ -145,7 +142,9 @@ class GlueRun:
             "tf32": args.tf32,
             "output_dir": args.output_dir,
         })
-        return config
+        from timing_trainer.secrets import is_secret_name
+
+        return {key: value for key, value in config.items() if not is_secret_name(key)}
 
     @property
     def output_dir(self) -> Path:
@@ -161,6 +160,8 @@ class GlueRun:
             self._run()
         except GlueInputError as exc:
             return report_bad_input(exc)
+        except WandbNotLoggedInError as exc:
+            return self._report_wandb_login(exc)
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every failure is reported
             from timing_trainer.results import classify_error
 
@@ -169,8 +170,34 @@ class GlueRun:
             label = {"oom": "out of memory", "interrupted": "interrupted"}.get(kind, "failed")
             saved = f" (results: {where})" if where else ""
             print(f"{PROG}: {label}: {one_line(exc)}{saved}", file=sys.stderr)
+            if kind == "interrupted":
+                from timing_trainer.signals import exit_status
+
+                return exit_status(exc)  # 130 for Ctrl-C, 143 for SIGTERM
             return EXIT_CODES.get(kind, EXIT_FAILED)
         return EXIT_OK
+
+    def record_startup(self, seconds: float | None, reason: str | None) -> None:
+        """The process's start-up as setup part `startup`, or the reason it is unknown."""
+        if seconds is not None:
+            self.setup_times["startup"] = seconds
+        else:
+            self.notes["setup_time_parts.startup"] = reason or "not measured"
+
+    def _report_wandb_login(self, exc: BaseException) -> int:
+        """W&B online without a login: one line naming the fixes, a failed results file, exit 1
+        (no traceback, and no W&B run to mark failed: W&B is the problem)."""
+        where = None
+        if self._is_main_process():
+            try:
+                self.output_dir.mkdir(parents=True, exist_ok=True)
+                where = self._save_failed_without_trainer("exception", str(exc), wandb=False)
+            except Exception as inner:  # noqa: BLE001 - the login problem is the message
+                print(f"{PROG}: could not write the failed results file: {one_line(inner)}",
+                      file=sys.stderr)
+        saved = f" (results: {where})" if where else ""
+        print(f"{PROG}: failed: {exc}{saved}", file=sys.stderr)
+        return EXIT_FAILED
 
     def _run(self) -> None:
         from timing_trainer.glue.data import open_source
@@ -180,10 +207,20 @@ class GlueRun:
         if reports_to_wandb(args):
             os.environ.setdefault("WANDB_PROJECT", DEFAULT_WANDB_PROJECT)
         # Bad input first: these checks are cheap, loading a model is not.
+        from timing_trainer.glue.hub_access import check_hub_reachable
+        from timing_trainer.glue.model_files import check_model_folder
+        from timing_trainer.glue.validation import validate_arguments
+
+        validate_arguments(model_args, data_args, args)
+        check_model_folder(model_args)
         source = open_source(task, data_args.data_dir, data_args.dataset_name, model_args.cache_dir)
-        check_model_path(model_args.model_name_or_path)
+        check_hub_reachable(model_args, data_args)
         self.config.update({"data_source": source.kind, "data_location": source.location})
 
+        if reports_to_wandb(args):
+            from timing_trainer.wandb_logging import check_wandb_login
+
+            check_wandb_login()  # before the model loads: one line naming the fixes
         from transformers import set_seed
 
         set_seed(args.seed)  # the classifier head's initial weights
@@ -196,6 +233,9 @@ class GlueRun:
                 f"max_seq_length {data_args.max_seq_length} exceeds what "
                 f"{model_args.model_name_or_path!r} takes ({limit})"
             )
+        from timing_trainer.glue.validation import check_length_for_tokenizer
+
+        check_length_for_tokenizer(tokenizer, task, data_args.max_seq_length)
 
         started = time.perf_counter()
         tokenized = self._tokenize(source, tokenizer)
@@ -211,7 +251,7 @@ class GlueRun:
                     eval_dataset=tokenized.datasets[split.name], metric_key_prefix=split.key_prefix
                 )
         if self._is_main_process():
-            path = trainer.save_timing_results()
+            path = trainer.finish_timing_results()  # the last measurement is in: finished
             self._print_summary(path)
             _finish_wandb_run()
 
@@ -269,6 +309,7 @@ class GlueRun:
         results.config.update(self.config)
         for name, seconds in self.setup_times.items():
             results.add_setup_time(name, seconds)
+        results.notes.update(self.notes)
         return trainer
 
     def _print_summary(self, path: Any) -> None:
@@ -313,7 +354,7 @@ class GlueRun:
             results.mark_failed(kind, message)
         return Path(self.trainer.save_timing_results())
 
-    def _save_failed_without_trainer(self, kind: str, message: str) -> Path:
+    def _save_failed_without_trainer(self, kind: str, message: str, wandb: bool = True) -> Path:
         """Failure while loading (e.g. out of memory): results from the config and setup times,
         and, when reporting to W&B, a run that carries the config and ends failed."""
         from timing_trainer.atomic import atomic_write_json
@@ -326,23 +367,28 @@ class GlueRun:
         )
         for name, seconds in self.setup_times.items():
             results.add_setup_time(name, seconds)
+        results.notes.update(self.notes)
         results.mark_failed(kind, message)
-        path = atomic_write_json(self.output_dir / RESULTS_FILENAME, results.to_dict())
-        self._fail_wandb_run(results)
-        return path
+        if wandb:
+            results.wandb_run_id = self._fail_wandb_run(results)
+        return atomic_write_json(self.output_dir / RESULTS_FILENAME, results.to_dict())
 
-    def _fail_wandb_run(self, results: Any) -> None:
+    def _fail_wandb_run(self, results: Any) -> str | None:
+        """Mark the W&B run failed (started here when none is); returns its id."""
         try:
             from timing_trainer.wandb_logging import WandbReporter, reports_to_wandb
 
             if not reports_to_wandb(self.training_args):
-                return
+                return None
             reporter = WandbReporter(enabled=True, run_name=self.training_args.run_name)
             reporter.update_config({**self.config, "environment": results.environment})
-            reporter.update_summary(results.summary())
+            run_id = reporter.run_id()
+            reporter.update_summary({**results.summary(), "wandb_run_id": run_id})
             reporter.finish_failed()
+            return run_id
         except Exception as exc:  # noqa: BLE001 - W&B trouble must not hide the run's failure
             logger.warning("could not mark the W&B run failed: %s", one_line(exc))
+            return None
 
 
 def _finish_wandb_run() -> None:
@@ -368,10 +414,32 @@ def _configure_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the program with `argv` (default: the command line) and return the exit status."""
+    """Run the program with `argv` (default: the command line) and return the exit status.
+
+    Called with the command line (`argv` None), the process's start-up is recorded as setup
+    part `startup`: from the interpreter's start to the parsed arguments, imports included
+    (parsing imports torch and transformers); called in-process with an argument list, the
+    process's start is not this run's, and `unavailable` says so.
+    """
+    from timing_trainer.signals import sigterm_as_interrupt
+    from timing_trainer.startup import process_age
+
     try:
         model_args, data_args, training_args = parse_args(argv)
     except GlueInputError as exc:
         return report_bad_input(exc)
+    startup = process_age() if argv is None else (None, IN_PROCESS_STARTUP)
+    from timing_trainer.secrets import mask_argv
+
+    # In place, before anything records the command line (W&B's run metadata reads sys.argv):
+    # a --hub_token reaches no file. The parsed arguments keep the real value.
+    sys.argv[:] = mask_argv(sys.argv)
     _configure_logging()
-    return GlueRun(model_args, data_args, training_args).execute()
+    with sigterm_as_interrupt():  # SIGTERM: failed, interrupted, exit 143
+        glue_run = GlueRun(model_args, data_args, training_args)
+        glue_run.record_startup(*startup)
+        return glue_run.execute()
+
+
+IN_PROCESS_STARTUP = ("not measured: main() was called in a running process with an argument "
+                      "list, so the process's start-up is not this run's")

@@ -18,17 +18,21 @@ the metric each finished run wrote in its `timing_results.json` (`eval_metrics`,
 key; a run without it counts as W&B counts a run without the metric).
 
 Both JSON files are written atomically, and a run's record is the source of truth (the state
-file is rebuilt from the records), so killing the agent at any moment loses no finished run. Ctrl-C (or SIGTERM) stops the running child (SIGINT to its
-process group, SIGKILL after a grace period), records the run as interrupted, and stops.
+file is rebuilt from the records), so killing the agent at any moment loses no finished run.
+Ctrl-C (or SIGTERM) stops the running child (SIGINT to its process group, SIGKILL after a grace
+period), records the run as interrupted, writes the summary and stops; further signals meanwhile
+are absorbed (`stopping`). A record left `running` by a killed agent whose child still lives on
+this host makes a resume refuse, naming the pid (`liveness`). Secrets never reach the records,
+the state, the log's command line or the printed commands (`redact`). `--only` restricts a call
+to some runs (`select`); each run's line and the summary show its on-clock share (`walltime`).
 
 Exit status: 0 when every run attempted finished or failed for lack of memory (an out-of-memory
 run is a measurement: that configuration does not fit that device); 1 when any other run failed
-(crash, non-zero exit); 130 when interrupted.
+(crash, non-zero exit, a child interrupted by someone else); 130 when interrupted.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
@@ -38,7 +42,6 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -46,15 +49,36 @@ from pathlib import Path
 from typing import Any
 
 from timing_trainer.atomic import atomic_write_json
+from timing_trainer.secrets import scrub_text
+from timing_trainer.sweep.bayes import propose_params, unmasked
+from timing_trainer.sweep.liveness import live_child, process_identity
 from timing_trainer.sweep.macros import build_command, uses_macro
+from timing_trainer.sweep.records import (  # noqa: F401 - classify is part of this module's API
+    OOM_EXIT_CODE,
+    classify,
+    last_log_line,
+    metric_value,
+    read_json,
+)
+from timing_trainer.sweep.redact import (
+    masked_command,
+    masked_environ,
+    masked_params,
+    run_secrets,
+    scrub_file,
+)
+from timing_trainer.sweep.report import progress_bar, run_line, summary_table
 from timing_trainer.sweep.runs import SweepFileError, expand_runs, run_key
+from timing_trainer.sweep.runs_dir import check_runs_dir, lock_runs_dir
+from timing_trainer.sweep.select import select_runs
+from timing_trainer.sweep.stopping import StopSignals
+from timing_trainer.sweep.walltime import wall_split
 
 STATE_FILE = "sweep_state.json"
 RECORD_FILE = "agent_record.json"
 LOG_FILE = "run.log"
 RESULTS_FILE = "timing_results.json"  # = timing_trainer.schema.RESULTS_FILENAME
 WANDB_MODES = ("offline", "disabled", "online")
-OOM_EXIT_CODE = 3  # the GLUE program's exit status for out-of-memory
 KILL_GRACE_SECONDS = 10.0
 
 
@@ -71,6 +95,7 @@ class AgentOptions:
     cwd: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     progress: bool = True
+    only: dict[str, list[str]] | None = None  # --only NAME=V1,V2 (see `select`)
 
 
 @dataclass
@@ -126,49 +151,6 @@ def disable_wandb_reporting(command: list[str]) -> list[str]:
     return out
 
 
-def read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-        return data if isinstance(data, dict) else None
-    except (OSError, ValueError):
-        return None
-
-
-def last_log_line(log_path: Path, limit: int = 200) -> str:
-    """The last non-empty line of a run's log (usually the program's one-line reason)."""
-    try:
-        with open(log_path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - 8192))
-            tail = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    lines = [line.strip() for line in tail.splitlines() if line.strip()]
-    return lines[-1][:limit] if lines else ""
-
-
-def classify(returncode: int, results: dict[str, Any] | None, log_path: Path) -> tuple[str, str | None, str | None]:
-    """(status, reason kind, reason message) of a finished child process."""
-    error = (results or {}).get("error") or {}
-    if returncode == 0 and (results is None or results.get("status") != "failed"):
-        return "finished", None, None
-    if isinstance(error, dict) and error.get("kind"):
-        return "failed", str(error["kind"]), str(error.get("message") or "")[:300]
-    if returncode == OOM_EXIT_CODE:
-        return "failed", "oom", last_log_line(log_path) or "out of memory (exit status 3)"
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = str(-returncode)
-        return "failed", "killed", f"killed by signal {name}"
-    if returncode == 0:
-        return "failed", "failed", "results file says failed"
-    return "failed", "nonzero_exit", f"exit status {returncode}: {last_log_line(log_path)}"
-
-
 class LocalAgent:
     """Runs one sweep config's runs as subprocesses; see the module docstring."""
 
@@ -180,6 +162,9 @@ class LocalAgent:
                 raise SweepFileError("a bayes sweep needs a run count: --count N or `run_cap`")
             if not isinstance(config.get("metric"), dict) or not config["metric"].get("name"):
                 raise SweepFileError("a bayes sweep needs `metric: {name: ..., goal: ...}`")
+            if options.only:
+                raise SweepFileError("--only selects among runs listed ahead (grid, random); a "
+                                     "bayes sweep proposes each run from the results before it")
         self.config = config
         self.options = options
         self.sweep_file = sweep_file
@@ -197,6 +182,7 @@ class LocalAgent:
         self._active: dict[str, subprocess.Popen] = {}
         self.records: dict[str, dict[str, Any]] = {}
         self.seed = self._resolve_seed()
+        self.selected: set[str] | None = None  # run keys --only keeps (None: every run)
         self.plan = self._plan()
 
     # -- planning -------------------------------------------------------------------------
@@ -222,7 +208,19 @@ class LocalAgent:
         for index, params in enumerate(runs):
             key = run_key(params)
             plan.append(PlannedRun(index, key, params, f"{index:03d}-{key}"))
+        if self.options.only:
+            self.selected = self._select(plan)
         return plan
+
+    def _select(self, plan: list[PlannedRun]) -> set[str]:
+        """Keys of the runs `--only` keeps. The plan stays whole, so run folders keep the index
+        they have in the full sweep and a later call without `--only` recognises them."""
+        kept = select_runs([run.params for run in plan], self.options.only)
+        if not kept:
+            wanted = " ".join(f"{k}={','.join(v)}" for k, v in self.options.only.items())
+            raise SweepFileError(f"--only {wanted}: no run of the sweep has these values")
+        kept_ids = {id(params) for params in kept}
+        return {run.key for run in plan if id(run.params) in kept_ids}
 
     def load_records(self) -> None:
         """Every run record already on disk (the source of truth for resuming)."""
@@ -235,15 +233,28 @@ class LocalAgent:
                 self.records[record["key"]] = record
 
     def pending(self) -> list[PlannedRun]:
-        todo = [r for r in self.plan if self.records.get(r.key, {}).get("status") != "finished"]
+        todo = [r for r in self.plan if self.records.get(r.key, {}).get("status") != "finished"
+                and (self.selected is None or r.key in self.selected)]
         return todo[: self.options.count] if self.options.count is not None else todo
+
+    def refuse_live_orphans(self) -> None:
+        """A record left `running` whose child still runs on this host (the agent that started
+        it was killed): starting the run again would put two processes in one folder."""
+        for record in self.records.values():
+            pid = live_child(record)
+            if pid is not None:
+                raise SweepFileError(
+                    f"run {record.get('dir')} is still running as pid {pid} (its agent was "
+                    f"stopped); wait for it or stop it (kill {pid}), then resume"
+                )
 
     # -- bayes: W&B's controller code, fed with the runs' results read from their folders ------
 
     def _adopt_recorded_runs(self) -> None:
         """A bayes sweep's plan is the runs proposed so far, as their records say."""
         recs = sorted(self.records.values(), key=lambda r: r.get("index", 0))
-        self.plan = [PlannedRun(r["index"], r["key"], r["params"], r["dir"]) for r in recs]
+        self.plan = [PlannedRun(r["index"], r["key"], unmasked(self.config, r["params"]), r["dir"])
+                     for r in recs]
 
     def _bayes_budget(self, retries: int) -> int:
         """How many new runs this call may propose."""
@@ -255,31 +266,7 @@ class LocalAgent:
 
     def _propose(self) -> PlannedRun:
         """The next run from W&B's bayes search (caller holds the lock)."""
-        import numpy as np
-
-        from timing_trainer.sweep.runs import _flatten_run_config, import_wandb_sweeps, run_key
-
-        wandb_sweeps = import_wandb_sweeps()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import sweeps.bayes_search  # noqa: F401  (before seeding: its import draws numbers)
-        metric = self.config["metric"]["name"]
-        history = []
-        for run in self.plan:
-            rec = self.records.get(run.key) or {}
-            status = rec.get("status", "running")
-            state = {"finished": "finished", "failed": "failed"}.get(status, "running")
-            summary = {metric: rec["metric"]} if rec.get("metric") is not None else {}
-            history.append(wandb_sweeps.SweepRun(
-                config={k: {"value": v} for k, v in run.params.items()},
-                state=state, summaryMetrics=summary,
-            ))
-        if self.seed is not None:
-            np.random.seed((self.seed + len(self.plan)) % 2**32)
-        with warnings.catch_warnings():  # the Gaussian process's convergence chatter
-            warnings.simplefilter("ignore")
-            proposed = wandb_sweeps.next_run(self.config, history, validate=False)
-        params = _flatten_run_config(proposed.config, list(self.config["parameters"]))
+        params = propose_params(self.config, self.plan, self.records, self.seed)
         index = len(self.plan)
         run = PlannedRun(index, run_key(params), params, f"{index:03d}-{run_key(params)}")
         self.plan.append(run)
@@ -287,20 +274,23 @@ class LocalAgent:
 
     # -- commands -------------------------------------------------------------------------
 
-    def command_for(self, run: PlannedRun, run_dir: Path) -> list[str]:
+    def command_for(self, run: PlannedRun, run_dir: Path, masked: bool = False) -> list[str]:
+        """The run's argument list; `masked=True` gives the one that is written and printed
+        (secret parameters and environment variables as `***`, see `redact`)."""
         program = self.config.get("program")
         args_json_file = None
         if uses_macro(self.config.get("command"), "args_json_file"):
             args_json_file = str((run_dir / "args.json").resolve())
+        environ = {**os.environ, **self.options.extra_env}
         command = build_command(
-            self.config.get("command"), run.params,
+            self.config.get("command"), masked_params(run.params) if masked else run.params,
             program=str(program) if program is not None else None,
             args_json_file=args_json_file,
-            environ={**os.environ, **self.options.extra_env},
+            environ=masked_environ(environ) if masked else environ,
         )
         if self.options.wandb_mode == "disabled":
             command = disable_wandb_reporting(command)
-        return command
+        return masked_command(command) if masked else command
 
     def env_for(self, run: PlannedRun, run_dir: Path, gpu: str | None) -> dict[str, str]:
         env = dict(os.environ)
@@ -320,75 +310,99 @@ class LocalAgent:
         known = self.records.get(run.key, {}).get("dir")
         return self.runs_dir / (known or run.dir_name)
 
-    def execute(self, run: PlannedRun, gpu: str | None) -> dict[str, Any]:
-        """Run one run to its end (or until stopped) and record it."""
+    def _prepare_run_dir(self, run: PlannedRun) -> Path:
         run_dir = self._run_dir(run)
         run_dir.mkdir(parents=True, exist_ok=True)
         stale = run_dir / RESULTS_FILE
         if stale.exists():  # an earlier attempt's results must not be read as this one's
             stale.unlink()
-        previous = self.records.get(run.key, {})
-        command = self.command_for(run, run_dir)
         if uses_macro(self.config.get("command"), "args_json_file"):
-            atomic_write_json(run_dir / "args.json", run.params)
+            # The program reads its parameters from this file: real values, owner-only while
+            # the run lasts when one is a secret (removed when it ends, see _finish).
+            path = atomic_write_json(run_dir / "args.json", run.params)
+            if run_secrets(run.params, {}):
+                os.chmod(path, 0o600)
+        return run_dir
+
+    def execute(self, run: PlannedRun, gpu: str | None) -> dict[str, Any]:
+        """Run one run to its end (or until stopped) and record it."""
+        run_dir = self._prepare_run_dir(run)
+        previous = self.records.get(run.key, {})
         record: dict[str, Any] = {
             "sweep": self.name,
             "index": run.index,
             "key": run.key,
             "dir": run_dir.name,
-            "params": run.params,
-            "command": command,
+            "params": masked_params(run.params),
+            "command": self.command_for(run, run_dir, masked=True),
             "gpu": gpu,
             "status": "running",
             "attempts": int(previous.get("attempts", 0)) + 1,
             "started_at": now_iso(),
         }
-        log_path = run_dir / LOG_FILE
-        env = self.env_for(run, run_dir, gpu)
         start = time.monotonic()
-        with open(log_path, "ab") as log:
-            header = f"=== attempt {record['attempts']} at {record['started_at']}: {shlex.join(command)}\n"
+        returncode, started = self._run_child(run, run_dir, record, gpu)
+        self._finish(run, run_dir, record, returncode, started, time.monotonic() - start)
+        return record
+
+    def _run_child(self, run: PlannedRun, run_dir: Path, record: dict[str, Any],
+                   gpu: str | None) -> tuple[int, bool]:
+        """Start the command with its output appended to run.log, wait for it; (exit status,
+        whether it started). The record says `running` with the child's pid meanwhile."""
+        with open(run_dir / LOG_FILE, "ab") as log:
+            header = (f"=== attempt {record['attempts']} at {record['started_at']}: "
+                      f"{shlex.join(record['command'])}\n")
             log.write(header.encode("utf-8"))
             log.flush()
             try:
                 proc = subprocess.Popen(
-                    command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    cwd=self.cwd, env=env, start_new_session=True,
+                    self.command_for(run, run_dir), stdout=log, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, cwd=self.cwd, env=self.env_for(run, run_dir, gpu),
+                    start_new_session=True,
                 )
             except OSError as exc:
-                proc = None
-                returncode = 127
                 log.write(f"cannot start the command: {exc}\n".encode())
-            if proc is not None:
-                record["pid"] = proc.pid
-                self._write_record(run_dir, record)
-                with self._lock:
-                    self._active[run.key] = proc
-                if self._stop.is_set():
-                    self._terminate(proc)
-                returncode = proc.wait()
-                with self._lock:
-                    self._active.pop(run.key, None)
-        wall = time.monotonic() - start
+                return 127, False
+            record.update(process_identity(proc.pid))
+            self._write_record(run_dir, record)
+            with self._lock:
+                self._active[run.key] = proc
+            if self._stop.is_set():
+                self._terminate(proc)
+            returncode = proc.wait()
+            with self._lock:
+                self._active.pop(run.key, None)
+        return returncode, True
+
+    def _finish(self, run: PlannedRun, run_dir: Path, record: dict[str, Any], returncode: int,
+                started: bool, wall: float) -> None:
+        """Classify the ended child, write its record and the state, scrub secrets."""
+        log_path = run_dir / LOG_FILE
         results = read_json(run_dir / RESULTS_FILE)
         if self._stop.is_set() and returncode != 0:
             status, kind, message = "interrupted", "interrupted", "stopped by the agent (Ctrl-C)"
-        elif returncode == 127 and proc is None:
+        elif not started:
             status, kind, message = "failed", "not_started", last_log_line(log_path)
         else:
             status, kind, message = classify(returncode, results, log_path)
+        secrets = run_secrets(run.params, {**os.environ, **self.options.extra_env})
         record.update(
-            metric=_metric_value(results, (self.config.get("metric") or {}).get("name")),
-            status=status, exit_code=returncode, reason_kind=kind, reason=message,
+            metric=metric_value(results, (self.config.get("metric") or {}).get("name")),
+            status=status, exit_code=returncode, reason_kind=kind,
+            reason=scrub_text(message, secrets) if message else message,
             wall_time=round(wall, 3), ended_at=now_iso(),
             results_file=RESULTS_FILE if results is not None else None,
+            **wall_split(results if status == "finished" else None, wall),
         )
-        record.pop("pid", None)
+        for name in ("pid", "host", "pid_start"):
+            record.pop(name, None)
+        scrub_file(log_path, secrets)
+        if secrets and (run_dir / "args.json").exists():
+            (run_dir / "args.json").unlink()
         self._write_record(run_dir, record)
         with self._lock:
             self.records[run.key] = record
             self._write_state()
-        return record
 
     def _write_record(self, run_dir: Path, record: dict[str, Any]) -> None:
         atomic_write_json(run_dir / RECORD_FILE, record)
@@ -407,7 +421,8 @@ class LocalAgent:
                 "exit_code": rec.get("exit_code") if rec else None,
                 "wall_time": rec.get("wall_time") if rec else None,
                 "attempts": rec.get("attempts", 0) if rec else 0,
-                "params": run.params,
+                "on_clock_share": rec.get("on_clock_share") if rec else None,
+                "params": masked_params(run.params),
             })
         counts = Counter(r["status"] for r in runs)
         state = {
@@ -457,46 +472,57 @@ class LocalAgent:
         todo = self.pending()
         new_runs = self._bayes_budget(len(todo)) if bayes else 0
         skipped = sum(1 for r in self.plan if self.records.get(r.key, {}).get("status") == "finished")
-        start = time.monotonic()
+        check_runs_dir(self.runs_dir, create=not self.options.dry_run)
         if self.options.dry_run:
             self._print_dry_run(todo, skipped)
             return SweepOutcome(self.records, [], skipped, False, 0.0)
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        lock = _lock_runs_dir(self.runs_dir)
-        with self._lock:
-            self._write_state()
-        print(f"sweep {self.name}: {len(self.plan)} runs, {skipped} finished earlier, "
-              f"{len(todo) + new_runs} to run; runs in {self.runs_dir}", file=out)
-        queue = list(todo)
+        lock = lock_runs_dir(self.runs_dir)
+        try:
+            self.refuse_live_orphans()  # under the lock: no other agent can own such a child
+            with self._lock:
+                self._write_state()
+            print(f"sweep {self.name}: {len(self.plan)} runs, {skipped} finished earlier, "
+                  f"{len(todo) + new_runs} to run; runs in {self.runs_dir}", file=out)
+            with StopSignals():  # later signals wait until the summary is out
+                outcome = self._run_workers(list(todo), new_runs, skipped, out)
+                print(summary_table(self, outcome), file=out)
+        finally:
+            lock.close()
+        return outcome
+
+    def _next_run(self, queue: list[PlannedRun], proposals: list[int]) -> PlannedRun | None:
+        """The next run to start (caller holds the lock): queued first, then bayes proposals."""
+        if queue:
+            return queue.pop(0)
+        if proposals[0] > 0:
+            proposals[0] -= 1
+            return self._propose()
+        return None
+
+    def _run_workers(self, queue: list[PlannedRun], new_runs: int, skipped: int,
+                     out) -> SweepOutcome:
+        """Workers (one per GPU slot) take runs until none is left or the agent is stopped."""
+        start = time.monotonic()
         attempted: list[str] = []
         proposals = [new_runs]
-        bar = _progress_bar(len(todo) + new_runs, self.name, out, self.options.progress)
-
+        bar = progress_bar(len(queue) + new_runs, self.name, out, self.options.progress)
         errors: list[BaseException] = []
-
-        def work(gpu: str | None) -> None:
-            while not self._stop.is_set():
-                with self._lock:
-                    if queue:
-                        run = queue.pop(0)
-                    elif proposals[0] > 0:
-                        proposals[0] -= 1
-                        run = self._propose()
-                    else:
-                        return
-                    attempted.append(run.key)
-                record = self.execute(run, gpu)
-                with self._lock:
-                    bar.update(1)
-                    bar.write(_run_line(record, len(self.plan)), file=out)
-
         slots = self.options.gpus or [None]
         finished = [0]
         all_done = threading.Event()
 
         def worker(gpu: str | None) -> None:
             try:
-                work(gpu)
+                while not self._stop.is_set():
+                    with self._lock:
+                        run = self._next_run(queue, proposals)
+                        if run is None:
+                            return
+                        attempted.append(run.key)
+                    record = self.execute(run, gpu)
+                    with self._lock:
+                        bar.update(1)
+                        bar.write(run_line(record, len(self.plan)), file=out)
             except BaseException as exc:  # the agent's own fault: stop everything, report it
                 errors.append(exc)
                 self.stop()
@@ -508,7 +534,6 @@ class LocalAgent:
 
         threads = [threading.Thread(target=worker, args=(g,), daemon=True) for g in slots]
         interrupted = False
-        restore = _sigterm_as_interrupt()
         try:
             for t in threads:
                 t.start()
@@ -518,7 +543,8 @@ class LocalAgent:
                 pass
         except KeyboardInterrupt:
             interrupted = True
-            bar.write(f"interrupted: stopping {len(self._active)} running run(s)...", file=out)
+            bar.write(f"interrupted: stopping {len(self._active)} running run(s) (SIGKILL after "
+                      f"{KILL_GRACE_SECONDS:.0f} s)...", file=out)
             self.stop()
             with self._lock:  # threads that never started will not say they are done
                 finished[0] += sum(1 for t in threads if t.ident is None)
@@ -526,15 +552,11 @@ class LocalAgent:
                     all_done.set()
             all_done.wait()
         finally:
-            restore()
             bar.close()
-            lock.close()
         if errors:
             raise SweepFileError(f"the agent stopped: {type(errors[0]).__name__}: {errors[0]}")
-        outcome = SweepOutcome(self.records, attempted, skipped, interrupted,
-                               time.monotonic() - start)
-        print(summary_table(self, outcome), file=out)
-        return outcome
+        return SweepOutcome(self.records, attempted, skipped, interrupted,
+                            time.monotonic() - start)
 
     def _print_dry_run(self, todo: list[PlannedRun], skipped: int) -> None:
         if self.config["method"] == "bayes":
@@ -546,114 +568,4 @@ class LocalAgent:
         for i, run in enumerate(todo):
             run_dir = self._run_dir(run)
             prefix = f"CUDA_VISIBLE_DEVICES={gpus[i % len(gpus)]} " if gpus[0] is not None else ""
-            print(f"{prefix}{shlex.join(self.command_for(run, run_dir))}")
-
-
-def _metric_value(results: dict[str, Any] | None, name: str | None) -> float | None:
-    """The sweep's metric from a run's results (`eval_metrics`, else a top-level key)."""
-    if not results or not name:
-        return None
-    value = (results.get("eval_metrics") or {}).get(name, results.get(name))
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _lock_runs_dir(runs_dir: Path):
-    """One agent per runs folder: a second would run the same runs (use --gpus for several GPUs).
-
-    An advisory `flock`, released by the kernel when the agent ends, even by SIGKILL, so a killed
-    agent leaves no stale lock. Returns the open lock file (close it to release).
-    """
-    handle = open(runs_dir / ".agent.lock", "a+")
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no lock
-        return handle
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise SweepFileError(
-            f"another agent is running the sweep in {runs_dir}; wait for it, or run one agent "
-            "with --gpus 0,1,... to use several GPUs"
-        ) from None
-    return handle
-
-
-def _sigterm_as_interrupt():
-    """SIGTERM (SLURM's time limit, `kill`) stops the agent like Ctrl-C; returns the restorer."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    return lambda: signal.signal(signal.SIGTERM, previous)
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def write(self, text: str, file=None) -> None:
-        print(text, file=file or sys.stderr)
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_bar(total: int, name: str, out, enabled: bool):
-    if not enabled or total == 0:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=name, unit="run", file=out, dynamic_ncols=True)
-
-
-def _short_params(params: dict[str, Any], limit: int = 110) -> str:
-    """`k=v` pairs for the table; paths and Hub ids shown by their last part."""
-    shown = []
-    for key, value in params.items():
-        if isinstance(value, (dict, list)):
-            continue
-        if isinstance(value, str) and "/" in value:
-            value = value.rstrip("/").rsplit("/", 1)[-1]
-        shown.append(f"{key}={value}")
-    text = " ".join(shown)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _run_line(record: dict[str, Any], total: int) -> str:
-    status = record["status"]
-    reason = f" ({record['reason_kind']}: {record.get('reason') or ''})" if status != "finished" else ""
-    return f"[{record['index'] + 1}/{total}] {status} in {record['wall_time']:.1f} s{reason}"
-
-
-def summary_table(agent: LocalAgent, outcome: SweepOutcome) -> str:
-    """The end-of-sweep table: every run's status, why the failed ones failed, and the time."""
-    varying = [k for k, spec in agent.config["parameters"].items() if "values" in spec]
-    lines = [f"{'run':<16} {'status':<11} {'time s':>8}  parameters / reason"]
-    for run in agent.plan:
-        rec = outcome.records.get(run.key)
-        status = rec["status"] if rec else "pending"
-        wall = f"{rec['wall_time']:.1f}" if rec and rec.get("wall_time") is not None else "-"
-        shown = {k: run.params.get(k) for k in varying} or run.params
-        text = _short_params(shown)
-        if rec and status not in ("finished", "running"):
-            text += f"  <- {rec.get('reason_kind')}: {rec.get('reason') or ''}"[:160]
-        lines.append(f"{run.dir_name:<16} {status:<11} {wall:>8}  {text}")
-    counts = Counter((outcome.records.get(r.key) or {}).get("status", "pending") for r in agent.plan)
-    failed = Counter(
-        (outcome.records.get(r.key) or {}).get("reason_kind") for r in agent.plan
-        if (outcome.records.get(r.key) or {}).get("status") in ("failed", "interrupted")
-    )
-    why = ", ".join(f"{k}: {v}" for k, v in sorted(failed.items(), key=lambda kv: str(kv[0])))
-    lines.append(
-        f"{counts.get('finished', 0)} finished, {counts.get('failed', 0)} failed"
-        + (f" ({why})" if why else "")
-        + (f", {counts['interrupted']} interrupted" if counts.get("interrupted") else "")
-        + (f", {counts['pending']} pending" if counts.get("pending") else "")
-        + f" of {len(agent.plan)}; this call ran {len(outcome.attempted)} "
-        f"({outcome.skipped} finished earlier) in {outcome.wall_time:.1f} s"
-    )
-    return "\n".join(lines)
+            print(f"{prefix}{shlex.join(self.command_for(run, run_dir, masked=True))}")

@@ -15,11 +15,16 @@ def register(subparsers) -> None:
         help="run a W&B sweep file locally, without a W&B server (resumable)",
         description="Run every run of a sweep YAML as a subprocess, in W&B's order, with W&B's "
         "command macros. A second call skips finished runs and retries the rest. Exit status: "
-        "0 when every run finished or ran out of memory, 1 when another run failed, 130 on Ctrl-C.",
+        "0 when every run finished or ran out of memory, 1 when another run failed, 2 for bad "
+        "input (sweep file, options, runs folder), 130 on Ctrl-C or SIGTERM.",
     )
     agent.add_argument("file", help="sweep YAML, e.g. sweeps/sweep_rte_cased.yaml")
     agent.add_argument("--runs-dir", help="where run folders go (default runs/<sweep name>)")
-    agent.add_argument("--count", type=int, help="run at most N runs in this call")
+    agent.add_argument("--count", type=int, help="run at most N runs in this call (the summary "
+                       "lists the runs this call ran, then one line over the whole sweep)")
+    agent.add_argument("--only", action="append", metavar="NAME=V1[,V2]",
+                       help="run only the runs whose parameter NAME has one of these values "
+                       "(repeatable, all must hold), e.g. --only bf16=false; as predict --only")
     agent.add_argument("--gpus", help="comma-separated GPU ids, one worker each (CUDA_VISIBLE_DEVICES); "
                        "default one run at a time")
     agent.add_argument("--wandb", choices=("offline", "disabled", "online"), default="offline",
@@ -55,10 +60,12 @@ def _parse_gpus(text: str | None) -> list[str] | None:
 def run_agent_command(args: argparse.Namespace) -> int:
     from timing_trainer.sweep.agent import AgentOptions, LocalAgent, default_runs_dir
     from timing_trainer.sweep.runs import load_sweep_file
+    from timing_trainer.sweep.select import parse_only
     from timing_trainer.sweep.validate import validate_config
 
     if args.count is not None and args.count < 1:
         raise CliError("--count must be at least 1")
+    only = parse_only(args.only)
     config = load_sweep_file(args.file)
     problems = validate_config(config, args.file, portable=False)
     if problems:
@@ -67,7 +74,7 @@ def run_agent_command(args: argparse.Namespace) -> int:
     options = AgentOptions(
         runs_dir=Path(args.runs_dir) if args.runs_dir else default_runs_dir(config, args.file),
         count=args.count, gpus=_parse_gpus(args.gpus), wandb_mode=args.wandb,
-        dry_run=args.dry_run, seed=args.seed, progress=not args.no_progress,
+        dry_run=args.dry_run, seed=args.seed, progress=not args.no_progress, only=only,
     )
     outcome = LocalAgent(config, options, sweep_file=args.file).run()
     return outcome.exit_code

@@ -18,9 +18,13 @@ from typing import Any
 import yaml
 
 from timing_trainer.errors import CliError
+from timing_trainer.sweep.safe_yaml import YamlBoundError, bounded_safe_load
 
 METHODS = ("grid", "random", "bayes")
-_GRID_CAP = 1_000_000
+# The most runs one sweep file may expand to (grid) or draw (random): checked from the parameter
+# counts before anything is built. W&B's grid search lists the whole product first (an
+# `int_uniform` from 0 to 1e9 is a list of 1e9 values); a cut would be silent, a refusal is not.
+MAX_SWEEP_RUNS = 100_000
 
 
 def import_wandb_sweeps():
@@ -42,16 +46,19 @@ class SweepFileError(CliError, ValueError):
 
 
 def load_sweep_file(path: str | Path) -> dict[str, Any]:
-    """`yaml.safe_load` of a sweep file, checked to be a mapping with a known method."""
+    """`yaml.safe_load` of a sweep file (aliases bounded, see `safe_yaml`), checked to be a
+    mapping with a known method."""
     path = Path(path)
     if not path.is_file():
         raise SweepFileError(f"{path}: no such sweep file")
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config = bounded_safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
         raise SweepFileError(f"{path}: not valid YAML{line}") from None
+    except YamlBoundError as exc:
+        raise SweepFileError(f"{path}: refused: the YAML {exc}") from None
     except UnicodeDecodeError:
         raise SweepFileError(f"{path}: not a text file") from None
     check_sweep_config(config, str(path))
@@ -115,14 +122,23 @@ def _flatten_run_config(config: dict[str, Any], order: list[str] | None = None) 
 
 
 def grid_size(sweep_config: dict[str, Any]) -> int:
-    """Number of runs of a grid sweep (after W&B's collapse of duplicate values)."""
-    size = 1
-    for spec in sweep_config["parameters"].values():
-        if "values" in spec:
-            size *= len({value_hash(v) for v in spec["values"]})
-        elif "min" in spec and "max" in spec and isinstance(spec["min"], int):
-            size *= spec["max"] - spec["min"] + 1
-    return size
+    """Number of runs of a grid sweep (after W&B's collapse of duplicate values), counted from
+    the parameters before anything is built; `SweepFileError` above `MAX_SWEEP_RUNS` or for a
+    parameter a grid cannot enumerate."""
+    from timing_trainer.sweep.grid_size import GridSizeError
+    from timing_trainer.sweep.grid_size import grid_size as count_grid
+
+    try:
+        return count_grid(sweep_config["parameters"], MAX_SWEEP_RUNS)
+    except GridSizeError as exc:
+        raise SweepFileError(str(exc)) from None
+
+
+def check_draw_count(n: int) -> None:
+    """A random sweep's draws are built as a list too: the same cap, said in one line."""
+    if n > MAX_SWEEP_RUNS:
+        raise SweepFileError(f"{n:,} random runs requested; at most {MAX_SWEEP_RUNS:,} are "
+                             "allowed in one sweep")
 
 
 def _fallback_grid(sweep_config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -164,15 +180,15 @@ def expand_runs(
     wandb_sweeps = import_wandb_sweeps()
 
     if method == "grid":
+        size = grid_size(sweep_config)  # before W&B lists the product: refused above the cap
         if wandb_sweeps is None:
             runs = _fallback_grid(sweep_config)
         else:
             try:
-                # n is only an upper bound: the controller stops at the end of the grid.
-                # `next_runs` would also import the bayes search (scikit-learn, 2 s): call the
-                # grid search it dispatches to directly.
+                # n = the grid's size: every run, never a cut. `next_runs` would also import
+                # the bayes search (scikit-learn, 2 s): call the grid search it dispatches to.
                 proposed = wandb_sweeps.grid_search.grid_search_next_runs(
-                    [], sweep_config, validate=False, n=_GRID_CAP
+                    [], sweep_config, validate=False, n=max(size, 1)
                 )
             except (ValueError, AssertionError, KeyError, TypeError) as exc:
                 raise SweepFileError(f"sweep config: {exc}") from None
@@ -183,6 +199,7 @@ def expand_runs(
     n = count if count is not None else sweep_config.get("run_cap")
     if not isinstance(n, int) or n <= 0:
         raise SweepFileError("a random sweep needs a run count: --count N or `run_cap` in the file")
+    check_draw_count(n)
     if wandb_sweeps is None:  # pragma: no cover
         raise SweepFileError("random sweeps need W&B's `sweeps` package (pip install sweeps)")
     import numpy as np

@@ -1,0 +1,100 @@
+"""`summary.json`: every figure of the report under a name that says what it is.
+
+Names are stable (other tools read them); a figure that cannot be computed is `null` with a
+`why_not` (or a note in `notes`) beside it, never silently absent. Non-finite numbers become
+`null`. The settings actually used (forest depth, test share, seeds, CV threshold, histogram
+bins, task-size column) are recorded under `settings`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from timing_trainer.analysis.result import TIME_DEFINITIONS, Analysis
+from timing_trainer.analysis.settings import CV_THRESHOLD, HISTOGRAM_BINS, TASK_SIZE_COLUMN
+
+
+def clean(value: Any) -> Any:
+    """JSON-ready: numpy scalars to Python, NaN/inf to None, frames to lists of records."""
+    if isinstance(value, pd.DataFrame):
+        return clean(value.to_dict(orient="records"))
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [clean(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return float(value) if np.isfinite(value) else None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _anova(analysis: Analysis) -> list[dict]:
+    keep = ("factor", "F", "p", "eta_sq", "df_factor", "df_resid", "n")
+    return [{k: row.get(k) for k in keep} for row in analysis.anova.to_dict(orient="records")]
+
+
+def _models(analysis: Analysis) -> dict[str, Any]:
+    alternatives = analysis.alternatives  # coefficient tables become lists of records
+    return {
+        "loglinear": analysis.loglinear.summary_dict() if analysis.loglinear else None,
+        "untransformed_ols": alternatives.get("untransformed"),
+        "alternative_models": {k: v for k, v in alternatives.items() if k != "untransformed"},
+        "random_forest": analysis.forest.summary_dict() if analysis.forest else None,
+    }
+
+
+def _descriptive(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "time": analysis.describe.iloc[0].to_dict() if len(analysis.describe) else {},
+        "time_by_factor": {f: d for f, d in analysis.describe_by.items()},
+        "log_time": analysis.log_time,
+        "histogram_20_bins": analysis.histogram,
+        "correlations_with_time": analysis.time_correlations,
+        "time_by_tokens_per_batch": analysis.describe_by.get("tokens_per_batch"),
+        "fair_comparisons": analysis.fair,
+        "fastest_runs": analysis.fastest, "slowest_runs": analysis.slowest,
+    }
+
+
+def _pooled(analysis: Analysis) -> dict[str, Any]:
+    pooled = analysis.pooled or {}
+    return {"metric_correlations": pooled.get("correlations", pd.DataFrame()),
+            "accuracy_on_time": pooled.get("accuracy_on_time"),
+            "accuracy_on_log_time": pooled.get("accuracy_on_log_time")}
+
+
+def _settings(analysis: Analysis) -> dict[str, Any]:
+    return {"random_forest": analysis.forest_settings,
+            "task_size_column": TASK_SIZE_COLUMN.get(analysis.kind),
+            "cv_threshold": CV_THRESHOLD, "histogram_bins": HISTOGRAM_BINS,
+            "row_order": "canonical (order_key, then run_id): figures do not depend on the "
+                         "order of the input table"}
+
+
+def summary(analysis: Analysis) -> dict[str, Any]:
+    """The figures of `summary.json` (names fixed: other tools read them)."""
+    pareto_columns = [c for c in ("run_id", "task", "model", "max_seq_length", "batch_size",
+                                  "time", "metric") if c in analysis.pareto]
+    return clean({
+        "kind": analysis.kind, "time_definition": TIME_DEFINITIONS[analysis.kind],
+        "n_runs": analysis.n_runs, "n_finished": analysis.n_finished,
+        "n_analysed": analysis.n_analysed, "states": analysis.states,
+        "settings": _settings(analysis),
+        "measurement_noise": analysis.noise,
+        **_descriptive(analysis),
+        "anova": _anova(analysis), "anova_assumptions": analysis.checks,
+        "tukey_hsd": analysis.tukey,
+        **_models(analysis),
+        "accuracy_relation": analysis.relation.to_dict(orient="records"),
+        "pooled_time_metric": _pooled(analysis),
+        "pareto_front": analysis.pareto[pareto_columns].to_dict(orient="records"),
+        "notes": analysis.notes, "data_warnings": analysis.data_warnings,
+    })

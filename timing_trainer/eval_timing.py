@@ -1,0 +1,99 @@
+"""Timing one evaluation loop: the whole loop, every batch's `prediction_step`, every forward.
+
+`evaluation_loop` (and a 4.x `prediction_loop`) runs inside a stopwatch synchronized at both
+ends; `prediction_step` inside an interval timer (CUDA events on a GPU, read once at the end;
+the host clock on CPU); the model's forward inside module hooks (timing_trainer.forward_timing).
+Inside the loop only shapes are counted and the attention-mask sums queued. Everything else (the
+events' read-out, the counts, the record) happens after the stopwatch has stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from timing_trainer import distributed
+from timing_trainer.batches import BatchCounter
+from timing_trainer.clock import Stopwatch, interval_timer_for
+from timing_trainer.device_memory import peak_memory, reset_peak_memory
+from timing_trainer.evaluation_record import EvaluationRecord
+from timing_trainer.forward_timing import ForwardTimer, forward_timing_blocker
+
+
+def _positive_or_none(value: float) -> float | None:
+    return value if value == value and value > 0 else None  # NaN != NaN
+
+
+class EvalLoopTiming:
+    """The timers and counters of one evaluation loop, and the record they make."""
+
+    def __init__(self, trainer: Any):
+        args = trainer.args
+        self.device = args.device
+        self.in_train = bool(trainer.is_in_train)
+        self.batch_timer = interval_timer_for(self.device)
+        self.counter = BatchCounter(getattr(trainer.model, "config", None), training=False)
+        self.batch_sizes: list[int] = []
+        self.forward_blocker = forward_timing_blocker(args)
+        self.forward = None if self.forward_blocker else ForwardTimer(trainer.model, self.device)
+        self.stopwatch = Stopwatch.for_device(self.device, barrier=distributed.barrier)
+        self.elapsed: float | None = None
+
+    def count(self, inputs: Any) -> None:
+        """One batch's shapes (inside the loop: host metadata and a queued mask sum only)."""
+        size = self.counter.add(inputs)
+        self.batch_sizes.append(size if size is not None else 0)
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """The loop's timed region: forward hooks on, stopwatch running."""
+        if not self.in_train:
+            reset_peak_memory(self.device)
+        with ExitStack() as stack:
+            if self.forward is not None:
+                stack.enter_context(self.forward)
+            self.stopwatch.start()
+            yield
+            self.elapsed = self.stopwatch.stop()
+
+    def record(self, name: str, output: Any, batch_size: int, warmup_batches: int,
+               metrics: dict[str, Any], preparation: float | None) -> EvaluationRecord:
+        """The EvaluationRecord of the finished loop (after the stopwatch: the events are read,
+        the counts reduced across ranks). `preparation`: one-off model wrapping to subtract."""
+        elapsed = self.elapsed or 0.0
+        if preparation is not None:
+            elapsed = max(0.0, elapsed - float(preparation))
+        counter = self.counter
+        real = counter.real_tokens()
+        flops = counter.total_flops()
+        record = EvaluationRecord(
+            name=name,
+            total_time=distributed.max_across_ranks(elapsed),
+            batch_times=self.batch_timer.elapsed_seconds(),  # the one synchronize for the events
+            forward_times=self.forward.elapsed_seconds() if self.forward is not None else [],
+            batch_sizes=list(self.batch_sizes),
+            batch_size=batch_size,
+            n_samples=int(output.num_samples) if output.num_samples is not None else None,
+            n_tokens=int(distributed.sum_across_ranks(counter.tokens)) or None,
+            n_real_tokens=(int(distributed.sum_across_ranks(real)) or None)
+            if real is not None else None,
+            flops=_positive_or_none(distributed.sum_across_ranks(
+                flops if flops is not None else float("nan"))),
+            timer=self.batch_timer.kind,
+            warmup_batches=warmup_batches,
+            metrics=metrics,
+            peak_memory_bytes=None if self.in_train else peak_memory(self.device),
+        )
+        self._add_notes(record)
+        return record
+
+    def _add_notes(self, record: EvaluationRecord) -> None:
+        if self.forward_blocker:
+            record.notes["forward_time"] = self.forward_blocker
+        reason = self.counter.flops_reason()
+        if reason:
+            record.notes["flops"] = reason
+        if self.in_train:
+            record.notes["peak_memory"] = ("peak memory is not measured for an evaluation "
+                                           "inside train()")
