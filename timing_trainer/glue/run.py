@@ -411,6 +411,27 @@ def _configure_logging() -> None:
         stream=sys.stdout, level=logging.WARNING,
     )
     logger.setLevel(logging.INFO)
+    _one_line_timing_warnings()
+
+
+def _one_line_timing_warnings() -> None:
+    """Show the trainer's own warnings (noise, unavailable figures) as one `note:` line on
+    stdout, not as Python's two-line warning with a source line: they are findings about the
+    run, read in a sweep's `run.log`. Other warnings keep Python's format."""
+    import warnings
+
+    from timing_trainer.results_writer import UnavailableFiguresWarning
+    from timing_trainer.trainer import TimingNoiseWarning
+
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, (TimingNoiseWarning, UnavailableFiguresWarning)):
+            print(f"{PROG}: note: {message}", file=sys.stdout)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
 
 
 def main(argv: list[str] | None = None) -> int:
