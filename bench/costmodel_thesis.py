@@ -11,7 +11,8 @@ leave-one-model-out errors; the same with every effect switched off (physics alo
 coverage of 90% prediction intervals for held-out tasks (intervals calibrated inside each
 fold); the thesis's log-linear model under the same CVs, for reference; the repeat-to-repeat
 spread; and the predicted cost of `sweeps/sweep_rte_cased.yaml` (fp32 runs) from a fit on the
-other five tasks, against what the thesis's RTE runs of those models measured.
+other five tasks, against what the thesis's RTE runs of those models measured. The thesis's
+runs carry no energy: `energy_note` says so, and every figure above is the time fit's alone.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pandas as pd
 
 from timing_trainer.analysis.load import load_runs
 from timing_trainer.analysis.thesis import thesis_files
+from timing_trainer.costmodel.energy import fit_energy
 from timing_trainer.costmodel.model import CostModelConfig, finished, fit_cost_model
 from timing_trainer.costmodel.sweep_estimate import estimate_sweep
 from timing_trainer.costmodel.validation import CV_MODES, cross_validate, fold_labels
@@ -118,6 +120,7 @@ def main() -> int:
         fit_cost_model(runs, kind)
         out["fit_and_calibrate_seconds"] = time.perf_counter() - start
         out["interval_coverage_loto"] = interval_coverage_loto(runs, kind)
+        out["energy_note"] = fit_energy(table, kind, calibrate=False).note or None
         if kind == "finetuning":
             out["repeat_spread"] = repeat_spread(runs)
             # Before anyone ran RTE: fit on the other five tasks, predict the RTE sweep.

@@ -3,9 +3,12 @@
 # fidelity (per-batch timers, forward_time against a bare forward loop) and warm-up benchmarks
 # on a BERT-base-sized model built from a config, and an end-to-end local-agent sweep of the GLUE
 # program (BERT-base-sized, random weights, the demo tokenizer, bf16, 4 runs) with each run's
-# wall / on-clock split. Nothing to install or download; the limits below cap it at 7 min 50 s
-# (about 5 expected on an H100). Prints a short table last. Figures (and the raw JSON) are
-# written to $OUT when set, else a temp folder.
+# wall / on-clock split, and the energy of every fine-tuning iteration of the BERT-base-sized
+# workload (NVML's counter; needs nvidia-ml-py: without it the row says so). Nothing to download;
+# the limits below cap it at 7 min 50 s (about 5.5 expected on an H100). Prints a short table
+# last. Figures (and the raw JSON) are written to $OUT when set, else a temp folder.
+# A machine without nvidia-ml-py: put its wheel (nvidia_ml_py-*.whl) into $GPU_CHECK_WHEELS
+# (default .whl/) and it is installed into a temporary folder for this script only.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 START=$(date +%s)
@@ -28,23 +31,37 @@ else
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 fi
 
+if ! python3 -c "import pynvml" 2>/dev/null; then
+    for wheel in "${GPU_CHECK_WHEELS:-.whl}"/nvidia_ml_py-*.whl; do
+        [ -f "$wheel" ] || continue
+        SITE=$(mktemp -d)
+        python3 -m pip install -q --no-index --no-deps --target "$SITE" "$wheel" \
+            && export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
+        break
+    done
+fi
+python3 -c "import pynvml" 2>/dev/null || echo "gpu_check: nvidia-ml-py not installed: the energy row will be null"
+
 echo "== pytest -m gpu =="
-timeout 120 python3 -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$OUT/pytest_gpu.txt"
+timeout 100 python3 -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$OUT/pytest_gpu.txt"
 pytest_rc=${PIPESTATUS[0]}
 
 echo "== overhead =="
-timeout 80 python3 bench/overhead.py --json "$OUT/overhead.json" 2>&1 | grep -v "^{" \
+timeout 75 python3 bench/overhead.py --json "$OUT/overhead.json" 2>&1 | grep -v "^{" \
     | tee "$OUT/overhead.txt"
 echo "== fidelity =="
-timeout 60 python3 bench/fidelity.py --json "$OUT/fidelity.json" 2>&1 | grep -v "^{" \
+timeout 55 python3 bench/fidelity.py --json "$OUT/fidelity.json" 2>&1 | grep -v "^{" \
     | tee "$OUT/fidelity.txt"
 echo "== warm-up =="
 # shellcheck disable=SC2086
-timeout 90 python3 bench/warmup.py $WARMUP_ARGS --json "$OUT/warmup.json" 2>&1 \
+timeout 80 python3 bench/warmup.py $WARMUP_ARGS --json "$OUT/warmup.json" 2>&1 \
     | tee "$OUT/warmup.txt"
 echo "== local-agent sweep of the GLUE program =="
-timeout 120 python3 bench/sweep_e2e.py --json "$OUT/sweep_e2e.json" 2>&1 | grep -v "shards" \
+timeout 110 python3 bench/sweep_e2e.py --json "$OUT/sweep_e2e.json" 2>&1 | grep -v "shards" \
     | tee "$OUT/sweep_e2e.txt"
+echo "== energy of every fine-tuning iteration =="
+timeout 50 python3 bench/energy.py --json "$OUT/energy.json" 2>&1 | grep -v "^{" \
+    | tee "$OUT/energy.txt"
 
 python3 - "$OUT" "$pytest_rc" "$(( $(date +%s) - START ))" <<'PY'
 import json, os, re, sys
@@ -73,6 +90,10 @@ if ov:
     print(f"{'overhead: hook cost per step (us)':<46}{ov['hook_us_per_step']:>14.1f}{'-':>10}{'':>5}")
     print(f"{'overhead: hook cost / step time':<46}{ov['hook_share_of_step']:>14.4%}{'<= 1%':>10}"
           f"{'yes' if ov['hook_share_of_step'] <= 0.01 else 'NO':>5}")
+    er = ov.get("energy_reads")
+    if er:
+        print(f"{'energy read per boundary (us), ' + (er['own_source'] or 'none'):<46}"
+              f"{er['own_read_us']:>14.2f}{'off clock':>10}{'':>5}")
 else:
     print(f"{'overhead':<46}{'missing':>14}")
 if fi:
@@ -114,5 +135,20 @@ if e2e:
               f"{format(r['on_clock_share'], '.0%'):>10}{'':>5}")
 else:
     print(f"{'sweep e2e':<46}{'missing':>14}")
+en = load("energy.json")
+if en and en["finetuning_energy_j_list"]:
+    joules = en["finetuning_energy_j_list"]
+    print(f"{'energy (' + en['energy_source'] + '): J per iteration, mean of ' + str(len(joules)):<46}"
+          f"{sum(joules) / len(joules):>14.1f}{'-':>10}{'':>5}")
+    print(f"{'energy: CV across iterations':<46}{en['energy_cv']:>14.2%}{'-':>10}{'':>5}")
+    tdp = en["tdp_w"]
+    print(f"{'energy: avg power (W) / TDP ' + (format(tdp, '.0f') + ' W' if tdp else 'unknown'):<46}"
+          f"{en['finetuning_avg_power_w']:>14.1f}"
+          f"{format(en['finetuning_avg_power_w'] / tdp, '.0%') if tdp else '-':>10}{'':>5}")
+elif en:
+    print(f"{'energy per iteration':<46}{'null':>14}{'-':>10}{'':>5}")
+    print(f"  reason: {en['reason']}")
+else:
+    print(f"{'energy':<46}{'missing':>14}")
 print(f"{'whole script (s)':<46}{seconds:>14d}{'< 480':>10}{'yes' if seconds < 480 else 'NO':>5}")
 PY

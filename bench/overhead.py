@@ -9,7 +9,11 @@ initial weights on the same random tokens, alternating A/B in one process. Two r
 - call: the whole `train()` call (TimingTrainer adds a weight snapshot, the environment probe
   and the results file, all outside its clock).
 
-Also printed: TimingTrainer's own `finetuning_time` against the probe (they should agree).
+Also printed: TimingTrainer's own `finetuning_time` against the probe (they should agree), and
+the energy reads' cost per clock boundary (one `EnergyMeter.read()` before the clock starts,
+one after it stops; timing_trainer.energy): this machine's own meter (NVML on a GPU with
+nvidia-ml-py), and a stand-in RAPL tree of two packages in plain files (a proxy for sysfs).
+Neither is on the clock; they add to the wall time of a run, not to `finetuning_time`.
 
     python bench/overhead.py                       # CPU: a small model; CUDA: BERT-base
     python bench/overhead.py --hidden 768 --layers 12 --seq-len 128 --batch-size 32 --steps 40
@@ -171,6 +175,67 @@ def hook_cost_per_step(opts, dataset, initial_state, output_dir, calls=2000, rep
     return max(cost, 0.0)
 
 
+def _read_cost(meter, calls: int = 2000, repeats: int = 5) -> tuple[float, float]:
+    """Seconds per `read()` (one clock boundary) and per `window()` (after the clock)."""
+    best_read = best_window = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            first = meter.read()
+        best_read = min(best_read, (time.perf_counter() - start) / calls)
+        second = meter.read()
+        start = time.perf_counter()
+        for _ in range(calls):
+            meter.window(first, second)
+        best_window = min(best_window, (time.perf_counter() - start) / calls)
+    return best_read, best_window
+
+
+def energy_read_costs(device) -> dict:
+    """The energy reads' cost: this process's meter, and a two-package RAPL stand-in."""
+    from timing_trainer.energy import EnergyMeter, meter_for, rapl
+
+    own = meter_for(device)
+    figures = {"own_source": own.source, "own_reason": own.reason}
+    figures["own_read_us"], figures["own_window_us"] = (x * 1e6 for x in _read_cost(own))
+    with tempfile.TemporaryDirectory() as root:
+        for n in range(2):
+            folder = os.path.join(root, f"intel-rapl:{n}")
+            os.makedirs(folder)
+            for name, value in (("name", f"package-{n}"), ("energy_uj", 123456789),
+                                ("max_energy_range_uj", 262143328850)):
+                with open(os.path.join(folder, name), "w", encoding="ascii") as handle:
+                    handle.write(f"{value}\n")
+        stand_in = EnergyMeter((rapl.open_rapl({rapl.ROOT_ENV: root}),))
+        figures["rapl2_read_us"], figures["rapl2_window_us"] = (
+            x * 1e6 for x in _read_cost(stand_in))
+    return figures
+
+
+def report(figures: dict, opts) -> None:
+    """The table, the hook cost and the energy reads' cost."""
+    device, energy = figures["device"], figures["energy_reads"]
+    print(f"overhead: TimingTrainer vs Trainer on {device}, {figures['model']}, "
+          f"seq {opts.seq_len}, batch {opts.batch_size}, {opts.steps} steps, {opts.precision}, "
+          f"{opts.repeats} A/B rounds")
+    print(f"{'measure':<34}{'plain':>12}{'timing':>12}{'ratio':>10}")
+    print(f"{'training loop, min (s)':<34}{figures['plain_loop_s']:>12.4f}"
+          f"{figures['timing_loop_s']:>12.4f}{figures['loop_ratio_min']:>10.4f}")
+    print(f"{'training loop, median (s)':<34}{figures['plain_loop_median_s']:>12.4f}"
+          f"{figures['timing_loop_median_s']:>12.4f}{figures['loop_ratio_median']:>10.4f}")
+    print(f"{'whole train() call, min (s)':<34}{figures['plain_call_s']:>12.4f}"
+          f"{figures['timing_call_s']:>12.4f}{figures['call_ratio_min']:>10.4f}")
+    print(f"{'finetuning_time / probe':<34}{'':>12}{'':>12}{figures['own_vs_probe']:>10.4f}")
+    print(f"hook cost: {figures['hook_us_per_step']:.1f} us per optimizer step = "
+          f"{figures['hook_share_of_step']:.4%} of a step (implied loop ratio "
+          f"{1 + figures['hook_share_of_step']:.5f})")
+    label = "CPU figure" if device == "CPU (no GPU)" else device
+    print(f"energy reads ({label}), off the clock, per clock boundary: this process's meter "
+          f"[{energy['own_source'] or 'nothing readable'}] {energy['own_read_us']:.2f} us "
+          f"(window {energy['own_window_us']:.2f} us); RAPL stand-in, 2 packages in plain files "
+          f"{energy['rapl2_read_us']:.2f} us (window {energy['rapl2_window_us']:.2f} us)")
+
+
 def main(argv=None) -> int:
     opts = parse_args(argv)
     import torch
@@ -189,6 +254,7 @@ def main(argv=None) -> int:
             for kind in order:
                 runs[kind].append(run_once(kind, opts, initial_state, dataset, tmp))
         hook_seconds = hook_cost_per_step(opts, dataset, initial_state, tmp)
+    energy = energy_read_costs("cuda:0" if torch.cuda.is_available() else "cpu")
 
     def best(kind, key):
         return min(r[key] for r in runs[kind])
@@ -204,27 +270,17 @@ def main(argv=None) -> int:
         "plain_loop_s": best("plain", "loop"), "timing_loop_s": best("timing", "loop"),
         "plain_call_s": best("plain", "call"), "timing_call_s": best("timing", "call"),
         "loop_ratio_min": best("timing", "loop") / best("plain", "loop"),
+        "plain_loop_median_s": median("plain", "loop"),
+        "timing_loop_median_s": median("timing", "loop"),
         "loop_ratio_median": median("timing", "loop") / median("plain", "loop"),
         "call_ratio_min": best("timing", "call") / best("plain", "call"),
         "own_vs_probe": best("timing", "own") / best("timing", "loop"),
         "hook_us_per_step": hook_seconds * 1e6,
         "hook_share_of_step": hook_seconds / (best("plain", "loop") / opts.steps),
+        "energy_reads": energy,
         "runs": runs,
     }
-    print(f"overhead: TimingTrainer vs Trainer on {device}, {figures['model']}, "
-          f"seq {opts.seq_len}, batch {opts.batch_size}, {opts.steps} steps, {opts.precision}, "
-          f"{opts.repeats} A/B rounds")
-    print(f"{'measure':<34}{'plain':>12}{'timing':>12}{'ratio':>10}")
-    print(f"{'training loop, min (s)':<34}{figures['plain_loop_s']:>12.4f}"
-          f"{figures['timing_loop_s']:>12.4f}{figures['loop_ratio_min']:>10.4f}")
-    print(f"{'training loop, median (s)':<34}{median('plain', 'loop'):>12.4f}"
-          f"{median('timing', 'loop'):>12.4f}{figures['loop_ratio_median']:>10.4f}")
-    print(f"{'whole train() call, min (s)':<34}{figures['plain_call_s']:>12.4f}"
-          f"{figures['timing_call_s']:>12.4f}{figures['call_ratio_min']:>10.4f}")
-    print(f"{'finetuning_time / probe':<34}{'':>12}{'':>12}{figures['own_vs_probe']:>10.4f}")
-    print(f"hook cost: {figures['hook_us_per_step']:.1f} us per optimizer step = "
-          f"{figures['hook_share_of_step']:.4%} of a step (implied loop ratio "
-          f"{1 + figures['hook_share_of_step']:.5f})")
+    report(figures, opts)
     if opts.json:
         with open(opts.json, "w", encoding="utf-8") as handle:
             json.dump(figures, handle, indent=2)

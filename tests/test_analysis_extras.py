@@ -72,24 +72,29 @@ def test_alternative_models(data):
 
 
 def test_pooled_relation_matches_scipy(data):
-    frame = data.assign(eval_acc=data["metric"])
-    correlations, notes = pooled.metric_correlations(frame)
-    row = correlations.set_index("metric").loc["eval_acc"]
-    pair = frame[["time", "eval_acc"]].dropna()
-    assert row["n"] == len(pair) and not any("eval_acc" in n for n in notes)
-    assert row["pearson_r"] == pytest.approx(stats.pearsonr(pair.time, pair.eval_acc)[0])
-    on_log = pooled.metric_on_time(frame, log=True)
+    correlations, notes = pooled.metric_correlations(data)
+    row = correlations.set_index("metric").loc["eval_accuracy"]
+    pair = data[["time", "eval_accuracy"]].dropna()
+    assert row["n"] == len(pair) == int((data["metric_name"] == "eval_accuracy").sum()) > 3
+    assert row["pearson_r"] == pytest.approx(stats.pearsonr(pair.time, pair.eval_accuracy)[0])
+    on_log = pooled.metric_on_time(data, log=True)
     assert on_log["slope"] == pytest.approx(stats.linregress(np.log(pair.time),
-                                                            pair.eval_acc).slope)
-    missing = correlations.set_index("metric").loc["eval_corr"]
+                                                            pair.eval_accuracy).slope)
+    missing = correlations.set_index("metric").loc["eval_pearson_spearman_mean"]
     assert missing["n"] == 0 and "0 run(s)" in missing["why_not"]
 
 
-def test_pooled_without_metric_columns_says_where_values_came_from(data):
-    correlations, notes = pooled.metric_correlations(data)
-    assert len(notes) == 1 and "eval_acc" in notes[0] and "main metric" in notes[0]
-    n = correlations.set_index("metric").loc["eval_acc", "n"]
-    assert n == int(data["metric_name"].isin(pooled.METRICS["eval_acc"]).sum())
+def test_pooled_note_names_only_the_metrics_no_run_has(data):
+    """Generated runs carry accuracy (RTE, WNLI), F1 (MRPC) and Matthews correlation (CoLA)."""
+    _correlations, notes = pooled.metric_correlations(data)
+    assert len(notes) == 1
+    assert "no run has Pearson correlation (`eval_pearson`)" in notes[0]
+    assert "evaluation loss (`eval_loss`)" in notes[0]
+    for present in ("eval_accuracy", "eval_f1", "eval_matthews_correlation"):
+        assert present not in notes[0]
+    assert "main metric" not in notes[0]
+    every = data.assign(**{m: 0.5 for m in pooled.METRICS})
+    assert pooled.metric_correlations(every)[1] == []
 
 
 def test_noise_summary_from_lists_and_from_the_loaders_column(data):
@@ -122,8 +127,8 @@ def test_distribution_and_groups(data):
     assert log["median"] == pytest.approx(np.log(data["time"]).median())
     assert (data["tokens_per_batch"] == data["batch_size"] * data["max_seq_length"]).all()
     fair = groups.fair_comparisons(data)
-    models = fair[fair["subset"] == "models_without_sst2_cola"]
-    assert models["count"].sum() == (~data["task"].isin(["sst2", "cola"])).sum()
+    batches = fair[fair["subset"] == "batch_size_without_mrpc_sst2"]
+    assert batches["count"].sum() == (~data["task"].isin(["mrpc", "sst2"])).sum()
     fastest = groups.extreme_runs(data, n=3)
     assert list(fastest["time"]) == sorted(data["time"])[:3]
 

@@ -25,13 +25,23 @@ def runs(tmp_path_factory):
     return write_run_folders(tmp_path_factory.mktemp("nbruns"), 60, seed=5)
 
 
-def execute(name: str, workdir: Path, monkeypatch, sources: str | None):
-    """Run a copy of the notebook in `workdir/notebooks` (a fresh clone's layout)."""
+@pytest.fixture(scope="module")
+def energy_runs(tmp_path_factory):
+    return write_run_folders(tmp_path_factory.mktemp("nbenergy"), 40, seed=6, energy="measured")
+
+
+def execute(name: str, workdir: Path, monkeypatch, sources: str | None,
+            metric: str = "time"):
+    """Run a copy of the notebook in `workdir/notebooks` (a fresh clone's layout), with the
+    first code cell's `METRIC` set to `metric` as a reader would."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), \
         "commit notebooks without outputs"
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert 'METRIC = "time"' in first.source
+    first.source = first.source.replace('METRIC = "time"', f'METRIC = "{metric}"')
     folder = workdir / "notebooks"
     folder.mkdir(parents=True, exist_ok=True)
     if sources is None:
@@ -68,6 +78,30 @@ def test_notebook_runs_on_generated_runs(name, runs, tmp_path, monkeypatch):
     text, images = execute(name, tmp_path, monkeypatch, sources=str(runs))
     assert "60 runs" in text and "CV R²" in text and "median CV" in text
     assert "settings:" in text and "MAE" in text and images >= 8, text
+    assert "no analysed run carries energy" in text  # the energy cell skips cleanly
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, metric", [("finetuning_time_analysis", "energy"),
+                                          ("inference_time_analysis", "time")])
+def test_notebook_with_energy(name, metric, energy_runs, tmp_path, monkeypatch):
+    """Runs that carry energy: the last cell shows energy against time; METRIC = "energy" runs
+    every section on energy."""
+    text, images = execute(name, tmp_path, monkeypatch, sources=str(energy_runs), metric=metric)
+    kind = name.split("_")[0]
+    what = f"{kind} energy" if metric == "energy" else kind
+    assert "40 runs" in text and f"analysed ({what})" in text and "MAE" in text, text
+    assert "The fastest model, distilbert-base-uncased, also draws the least power" in text
+    assert images >= 9
+    if metric == "energy":
+        assert "log(energy):" in text and "accuracy_on_energy" in text
+
+
+@pytest.mark.slow
+def test_notebook_metric_energy_without_energy_says_so(runs, tmp_path, monkeypatch):
+    text, images = execute("inference_time_analysis", tmp_path, monkeypatch, sources=str(runs),
+                           metric="energy")
+    assert "--metric energy: none of the" in text and images == 0 and "runs," not in text
 
 
 @pytest.mark.slow

@@ -12,8 +12,11 @@ statsmodels' Tukey p-values are exact now (2020's were read from a table, capped
 so only mean differences and decisions are pinned.
 
 Every figure comes from `analyze` on the rows in a shuffled order: the canonical order (with the
-thesis's own row order recorded as `order_key` by `export_extras`) reproduces the thesis's
-split-dependent figures (the forest, Durbin-Watson) whatever order the rows arrive in.
+thesis's own row order recorded as `order_key` by the export loader, in its one read of each
+file) reproduces the thesis's split-dependent figures (the forest, Durbin-Watson) whatever order
+the rows arrive in. The thesis's metric names (`eval_acc`, `eval_mcc`, `eval_corr`) are read into
+the runs table's canonical columns (`eval_accuracy`, `eval_matthews_correlation`,
+`eval_pearson_spearman_mean`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import warnings
 
 import pytest
 
-from timing_trainer.analysis.export_extras import with_export_extras
 from timing_trainer.analysis.load import load_runs
 from timing_trainer.analysis.report import analyze
 from timing_trainer.analysis.summary import summary
@@ -58,8 +60,9 @@ PRINTED = {
                         "batch_size": 0.01502755, "model": 0.09635294},
         "forest_errors": {"mae": 0.2017959869885542, "mse": 0.08746914359880092,
                           "rmse": 0.29575182771844527},
-        "pooled": {"eval_acc": (192, 0.51546416), "eval_f1": (51, 0.04036483),
-                   "eval_mcc": (54, 0.2163285), "eval_corr": (45, -0.25472292),
+        "pooled": {"eval_accuracy": (192, 0.51546416), "eval_f1": (51, 0.04036483),
+                   "eval_matthews_correlation": (54, 0.2163285),
+                   "eval_pearson_spearman_mean": (45, -0.25472292),
                    "eval_pearson": (45, -0.24787451), "eval_spearmanr": (45, -0.26066475)},
         "accuracy_on_time": {"r2": 0.266, "adj_r2": 0.262, "slope": 9.152e-06,
                              "intercept": 0.6492, "n": 192},
@@ -98,8 +101,9 @@ PRINTED = {
                         "batch_size": 0.23102093, "model": 0.24772138},
         "forest_errors": {"mae": 0.33592045661049935, "mse": 0.17971684175188557,
                           "rmse": 0.4239302321749247},
-        "pooled": {"eval_acc": (159, -9.9917988e-04), "eval_f1": (51, 0.11087352),
-                   "eval_mcc": (63, -0.23556001), "eval_corr": (45, -0.35353102),
+        "pooled": {"eval_accuracy": (159, -9.9917988e-04), "eval_f1": (51, 0.11087352),
+                   "eval_matthews_correlation": (63, -0.23556001),
+                   "eval_pearson_spearman_mean": (45, -0.35353102),
                    "eval_pearson": (45, -0.35737557), "eval_spearmanr": (45, -0.3474667),
                    "eval_loss": (267, 0.12884787)},
         "fastest": ("cola", "distilbert-base-cased", 128, 8, 0.091526),
@@ -134,8 +138,7 @@ def thesis(request, thesis_runs_dir):
     if (thesis_runs_dir, kind) not in _ANALYSED:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = with_export_extras(load_runs(thesis_files(thesis_runs_dir, kind), kind),
-                                       kind)
+            table = load_runs(thesis_files(thesis_runs_dir, kind), kind)
         shuffled = table.sample(frac=1, random_state=7)  # arrival order must not matter
         analysis = analyze(shuffled, kind, forest_k=0, n_jobs=1)
         _ANALYSED[(thesis_runs_dir, kind)] = (kind, table, analysis, summary(analysis))

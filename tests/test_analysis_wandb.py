@@ -195,3 +195,26 @@ def test_default_cache_is_outside_the_checkout(api, monkeypatch, tmp_path):
     api.calls.clear()
     load_runs(["wandb:ent/proj/sw2"], wandb_api=api, cache_dir=False)  # no cache at all
     assert api.calls[0][1] == {"sweep": "sw2"}  # nothing excluded as cached
+
+
+def test_energy_and_metric_columns_from_the_summary(api):
+    """A W&B summary's flat energy figures and metrics fill the same columns as a results file."""
+    run = api._runs[0]
+    run._summary.update({"finetuning_energy_j": 1200.0, "finetuning_energy_j_list": [1300.0,
+                         1200.0], "finetuning_avg_power_w": 300.0, "inference_energy_j": 50.0,
+                         "inference_energy_per_sample_j": 0.25, "energy_source": "nvml",
+                         "eval_loss": 0.4})
+    unmeasured = api._runs[1]
+    unmeasured._summary.update({"finetuning_energy_j": None, "energy_source": None,
+                                "unavailable": {"finetuning_energy_j": "no NVML energy counter"}})
+    table = load_runs(["wandb:ent/proj/sw1"], wandb_api=api, kind="finetuning",
+                      cache_dir=False).set_index("run_id")
+    row = table.loc[run.id]
+    assert row["energy_j"] == 1200.0 and row["avg_power_w"] == 300.0
+    assert row["energy_cv"] == pytest.approx(math.sqrt(5000) / 1250)
+    assert row["energy_source"] == "nvml" and row["eval_accuracy"] == 0.7
+    assert row["eval_loss"] == 0.4 and row["metric_name"] == "eval_accuracy"
+    assert table.loc[unmeasured.id, "energy_unavailable"] == "no NVML energy counter"
+    inference = load_runs(["wandb:ent/proj/sw1"], wandb_api=api, kind="inference",
+                          cache_dir=False).set_index("run_id").loc[run.id]
+    assert inference["energy_j"] == 0.25 * 16 and inference["avg_power_w"] == 50.0 / 1.0

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from scripts.core_energy_standins import LiveRapl
 
 from timing_trainer import distributed
+from timing_trainer.energy import rapl
 from timing_trainer.schema import RESULTS_FILENAME, validate_results
 
 SCRIPT = Path(__file__).parent / "scripts" / "core_ddp_run.py"
@@ -24,21 +26,26 @@ def test_single_process_collectives_are_no_ops():
     assert distributed.sum_across_ranks(2) == 2.0
 
 
+GPU_WATTS, CPU_WATTS = 100.0, 30.0  # rank r's fake GPU draws GPU_WATTS x (r + 1)
+
+
 @pytest.mark.slow
 def test_two_process_ddp_reports_the_slower_rank_once(tmp_path):
     sleep_seconds = 0.25
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
                "2", str(SCRIPT), str(tmp_path / "out"), str(sleep_seconds)]
-    # Own process group: on a timeout the workers go too, not only torchrun.
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=180)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail("the DDP run did not finish in 180 s:\n" + out[-2000:] + err[-2000:])
+    with LiveRapl(tmp_path / "powercap", CPU_WATTS) as live:
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "WANDB_MODE": "disabled",
+               "CORE_DDP_FAKE_GPU_WATTS": str(GPU_WATTS), rapl.ROOT_ENV: str(live.root)}
+        # Own process group: on a timeout the workers go too, not only torchrun.
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            pytest.fail("the DDP run did not finish in 180 s:\n" + out[-2000:] + err[-2000:])
     assert proc.returncode == 0, out[-3000:] + err[-3000:]
     assert out.count("DONE rank=") == 2
     # From rank 0 only: `running` at train()'s start and after it, after evaluate(), and
@@ -55,3 +62,11 @@ def test_two_process_ddp_reports_the_slower_rank_once(tmp_path):
         assert seconds >= steps * sleep_seconds
     assert data["train_samples_per_second"] == pytest.approx(24 / data["finetuning_time"])
     assert len(data["evaluations"]) == 1
+    # Energy: both ranks' GPUs (100 + 200 W) summed once, the host's CPU (30 W) read by one
+    # process only (counted twice it would be 360 W).
+    assert data["energy_source"] == "nvml+rapl"
+    watts = GPU_WATTS * (1 + 2) + CPU_WATTS
+    for seconds, joules in zip(data["finetuning_time_list"], data["finetuning_energy_j_list"]):
+        assert joules == pytest.approx(watts * seconds, rel=0.02, abs=watts * 0.05)
+    assert data["inference_energy_j"] == pytest.approx(watts * data["inference_total_time"],
+                                                       abs=watts * 0.05)

@@ -82,6 +82,11 @@ class Stopwatch:
     `sync` waits for the device; `barrier` (optional) aligns distributed ranks so every rank
     starts and stops together. Order at start: barrier, sync, read clock; at stop: sync,
     barrier, read clock. Each call of `stop()` returns the seconds since `start()`.
+
+    `probe` (optional, e.g. an energy meter's `read`) is taken at both boundaries, outside the
+    interval: at start after the synchronize and before the clock, at stop after the clock.
+    So it covers the same device work and its own cost is not timed (`probe_at_start`,
+    `probe_at_stop`; see timing_trainer.energy).
     """
 
     def __init__(
@@ -89,17 +94,22 @@ class Stopwatch:
         sync: Callable[[], None] | None = None,
         clock: Clock = time.perf_counter,
         barrier: Callable[[], None] | None = None,
+        probe: Callable[[], Any] | None = None,
     ):
         self._sync = sync or _no_sync
         self._clock = clock
         self._barrier = barrier
+        self._probe = probe
         self._started_at: float | None = None
         self.elapsed: float | None = None
+        self.probe_at_start: Any = None
+        self.probe_at_stop: Any = None
 
     @classmethod
     def for_device(cls, device: Any, clock: Clock = time.perf_counter,
-                   barrier: Callable[[], None] | None = None) -> Stopwatch:
-        return cls(sync=synchronizer_for(device), clock=clock, barrier=barrier)
+                   barrier: Callable[[], None] | None = None,
+                   probe: Callable[[], Any] | None = None) -> Stopwatch:
+        return cls(sync=synchronizer_for(device), clock=clock, barrier=barrier, probe=probe)
 
     @property
     def running(self) -> bool:
@@ -112,6 +122,8 @@ class Stopwatch:
             self._barrier()
         self._sync()
         self.elapsed = None
+        self.probe_at_stop = None
+        self.probe_at_start = self._probe() if self._probe is not None else None
         self._started_at = self._clock()
 
     def stop(self) -> float:
@@ -121,6 +133,8 @@ class Stopwatch:
         if self._barrier is not None:
             self._barrier()
         stopped_at = self._clock()
+        if self._probe is not None:
+            self.probe_at_stop = self._probe()  # after the clock: its cost is not timed
         self.elapsed = stopped_at - self._started_at
         self._started_at = None
         return self.elapsed
@@ -129,6 +143,7 @@ class Stopwatch:
         """Forget a running or finished timing (a restarted loop starts the clock afresh)."""
         self._started_at = None
         self.elapsed = None
+        self.probe_at_start = self.probe_at_stop = None
 
     def __enter__(self) -> Stopwatch:
         self.start()

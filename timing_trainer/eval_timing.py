@@ -4,7 +4,9 @@
 ends; `prediction_step` inside an interval timer (CUDA events on a GPU, read once at the end;
 the host clock on CPU); the model's forward inside module hooks (timing_trainer.forward_timing).
 Inside the loop only shapes are counted and the attention-mask sums queued. Everything else (the
-events' read-out, the counts, the record) happens after the stopwatch has stopped.
+events' read-out, the counts, the record) happens after the stopwatch has stopped. The energy
+counters are read at the stopwatch's boundaries (timing_trainer.energy), except for an evaluation
+inside train(): that one runs inside the timed fine-tuning, where nothing is read.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ class EvalLoopTiming:
         self.batch_sizes: list[int] = []
         self.forward_blocker = forward_timing_blocker(args)
         self.forward = None if self.forward_blocker else ForwardTimer(trainer.model, self.device)
-        self.stopwatch = Stopwatch.for_device(self.device, barrier=distributed.barrier)
+        self.energy = trainer.energy_meter
+        self.stopwatch = Stopwatch.for_device(
+            self.device, barrier=distributed.barrier,
+            probe=None if self.in_train else self.energy.read)
         self.elapsed: float | None = None
 
     def count(self, inputs: Any) -> None:
@@ -85,8 +90,21 @@ class EvalLoopTiming:
             metrics=metrics,
             peak_memory_bytes=None if self.in_train else peak_memory(self.device),
         )
+        self._add_energy(record)
         self._add_notes(record)
         return record
+
+    def _add_energy(self, record: EvaluationRecord) -> None:
+        """The loop's joules, summed over the ranks (after the stopwatch has stopped)."""
+        if self.in_train:
+            record.notes["inference_energy"] = (
+                "energy is not read for an evaluation inside train(): it runs inside the timed "
+                "fine-tuning, where nothing is read")
+            return
+        window = self.energy.of_stopwatch(self.stopwatch, distributed.sum_across_ranks)
+        record.energy_j = window.joules
+        if window.joules is None and self.energy.source:
+            record.notes["inference_energy"] = window.reason
 
     def _add_notes(self, record: EvaluationRecord) -> None:
         if self.forward_blocker:

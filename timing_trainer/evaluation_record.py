@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from timing_trainer.energy.figures import inference_energy_figures
 from timing_trainer.measurement import Measurement
 
 
@@ -53,6 +54,7 @@ class EvaluationRecord:
     metrics: dict[str, Any] = field(default_factory=dict)
     peak_memory_bytes: int | None = None
     forward_times: list[float] = field(default_factory=list)
+    energy_j: float | None = None  # the whole loop, at the stopwatch's boundaries
     notes: dict[str, str] = field(default_factory=dict)  # why a figure is unavailable
 
     def _full(self, times: list[float]) -> list[float]:
@@ -80,6 +82,7 @@ class EvaluationRecord:
         figures["inference_time_p90"] = latency.p90 if latency.n else None
         figures.update(latency_figures(self.forward_latency(), self.forward_times, "forward_time"))
         figures.update(throughput_figures(self, "inference"))
+        figures.update(inference_energy_figures(self.energy_j, self.n_samples))
         figures.update({
             "inference_timer": self.timer,
             "inference_batch_sizes": list(self.batch_sizes),

@@ -13,7 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from timing_trainer.schema import EVALUATION_FIGURES, FIGURES
+from timing_trainer.schema import (
+    EVALUATION_FIGURES,
+    FIGURES,
+    FINETUNING_ENERGY_KEYS,
+    INFERENCE_ENERGY_KEYS,
+)
 
 NOT_MEASURED = "not measured"  # the last resort; the tests hold real runs to better reasons
 _FINETUNING_PREFIXES = ("finetuning_", "train_", "peak_memory_train", "mfu_train")
@@ -45,9 +50,22 @@ def _memory_reason(device: str, notes: Mapping[str, str]) -> str:
     return notes.get("peak_memory") or "peak memory is not measured for an evaluation inside train()"
 
 
+def _energy_reason(key: str, data: Mapping[str, Any], notes: Mapping[str, str]) -> str:
+    """Why an energy figure is null: the meter read nothing (`energy`), a window of this phase
+    had no figure (`finetuning_energy`, `inference_energy`), or a figure it derives from is null."""
+    if key == "inference_energy_per_sample_j" and data.get("inference_energy_j") is not None:
+        return "the evaluation's number of samples is unknown"
+    if key == "finetuning_avg_power_w" and data.get("finetuning_energy_j") is not None:
+        return "the fine-tuning time is zero"
+    phase = "finetuning_energy" if key in FINETUNING_ENERGY_KEYS else "inference_energy"
+    return notes.get(phase) or notes.get("energy") or NOT_MEASURED
+
+
 def _specific_reason(key: str, data: Mapping[str, Any], notes: Mapping[str, str],
                      environment: Mapping[str, Any]) -> str:
     """The reason for one null figure once its phase (fine-tuning, evaluation) did run."""
+    if key in FINETUNING_ENERGY_KEYS or key in INFERENCE_ENERGY_KEYS:
+        return _energy_reason(key, data, notes)
     if key.startswith("peak_memory"):
         return _memory_reason(environment.get("device") or "cpu", notes)
     if key == "peak_tflops" or (key.startswith("mfu_") and data.get("peak_tflops") is None):
@@ -81,6 +99,9 @@ def unavailable_reasons(data: Mapping[str, Any], notes: Mapping[str, str],
             continue
         if key in notes:
             reasons[key] = notes[key]
+        elif key == "energy_source":
+            reasons[key] = notes.get("energy") or _not_run(status, "a timed loop",
+                                                           "train() or evaluate()")
         elif key.startswith(_FINETUNING_PREFIXES) and not trained:
             reasons[key] = _not_run(status, "fine-tuning", "train()")
         elif key.startswith(_INFERENCE_PREFIXES) and not evaluated:
@@ -95,6 +116,9 @@ def unavailable_reasons(data: Mapping[str, Any], notes: Mapping[str, str],
     for key, reason in notes.items():  # a setup part that could not be measured
         if key.startswith("setup_time_parts.") and key.partition(".")[2] not in (
                 data.get("setup_time_parts") or {}):
+            reasons[key] = reason
+        elif key.startswith("energy_source.") and key.partition(".")[2] not in (
+                data.get("energy_source") or "").split("+"):  # a source not counted
             reasons[key] = reason
     return reasons
 

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from timing_trainer.energy.figures import finetuning_energy_figures, inference_energy_figures
 from timing_trainer.environment import ENVIRONMENT_KEYS
 from timing_trainer.evaluation_record import (
     EvaluationRecord,
@@ -30,7 +31,13 @@ from timing_trainer.evaluation_record import (
 )
 from timing_trainer.measurement import Measurement
 from timing_trainer.reasons import evaluation_reasons, unavailable_reasons
-from timing_trainer.schema import ERROR_KINDS, SCHEMA_VERSION, empty_results, validate_results
+from timing_trainer.schema import (
+    ERROR_KINDS,
+    INFERENCE_ENERGY_KEYS,
+    SCHEMA_VERSION,
+    empty_results,
+    validate_results,
+)
 
 __all__ = ["EvaluationRecord", "ResultsWriteError", "TimingResults", "classify_error",
            "is_metric_key", "INFERENCE_KEY_SUFFIXES"]
@@ -48,7 +55,7 @@ INFERENCE_KEY_SUFFIXES = (
     "inference_time_p90", "inference_samples_per_second", "inference_tokens_per_second",
     "inference_real_tokens_per_second", "forward_time", "forward_time_list",
     "forward_time_median",
-)
+) + INFERENCE_ENERGY_KEYS
 # Top-level keys that are not flat figures (left out of W&B's summary).
 _NESTED_KEYS = ("config", "environment", "evaluations", "eval_metrics", "error",
                 "setup_time_parts", "created_at", "schema_version", "unavailable")
@@ -105,6 +112,7 @@ def _combined(records: list[EvaluationRecord]) -> EvaluationRecord:
         batch_size=records[0].batch_size, warmup_batches=records[0].warmup_batches,
         n_samples=fastest.n_samples, n_tokens=fastest.n_tokens,
         n_real_tokens=fastest.n_real_tokens, flops=fastest.flops, timer=records[0].timer,
+        energy_j=fastest.energy_j,
         notes={k: v for r in records for k, v in r.notes.items()},
     )
 
@@ -125,6 +133,8 @@ class TimingResults:
         self.created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.setup_time_parts: dict[str, float] = {}
         self.finetuning_times: list[float] = []
+        self.finetuning_energies: list[float | None] = []  # joules, one per timed iteration
+        self.energy_source: str | None = None  # what the energy figures sum (schema)
         self.train_samples: int | None = None  # per iteration, all ranks
         self.train_tokens: int | None = None  # per iteration, all ranks (padded tokens)
         self.train_real_tokens: int | None = None  # per iteration, all ranks (attention mask)
@@ -204,6 +214,7 @@ class TimingResults:
         figures["inference_time_p90"] = latency.p90 if latency.n else None
         figures.update(throughput_figures(record, "inference"))
         figures["inference_timer"] = record.timer
+        figures.update(inference_energy_figures(record.energy_j, record.n_samples))
         figures.update(latency_figures(record.forward_latency(), record.forward_times,
                                        "forward_time"))
         return figures
@@ -225,6 +236,7 @@ class TimingResults:
             "peak_memory_train_bytes": self.peak_memory_train_bytes,
             "mfu_train": self._mfu(self.train_flops, best),
         })
+        out.update(finetuning_energy_figures(self.finetuning_times, self.finetuning_energies))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -241,8 +253,10 @@ class TimingResults:
         out.update(self._finetuning_figures())
         for key in ("inference_time_median", "inference_time_p90", "inference_samples_per_second",
                     "inference_tokens_per_second", "inference_real_tokens_per_second",
-                    "inference_timer", "forward_time", "forward_time_list", "forward_time_median"):
+                    "inference_timer", "forward_time", "forward_time_list", "forward_time_median",
+                    *INFERENCE_ENERGY_KEYS):
             out[key] = None
+        out["energy_source"] = self.energy_source
         out.update(self._inference_figures())
         out["evaluations"] = [self.evaluation_dict(e) for e in self.evaluations]
         out["eval_metrics"] = self.eval_metrics()

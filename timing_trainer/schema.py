@@ -39,15 +39,23 @@ Top-level keys (all present in every file; a figure that was not measured is nul
 - `environment`: device, gpu_name, gpu_count, driver_version, cuda_version, torch_version,
   transformers_version, timing_trainer_version, python_version, cpu_model, platform, precision.
 
+- Energy (issue 13; timing_trainer.energy says what is counted): `finetuning_energy_j` (joules of
+  the iteration whose time is `finetuning_time`), `finetuning_energy_j_list` (every timed
+  iteration, in order), `finetuning_avg_power_w` (energy / time of that iteration),
+  `inference_energy_j` (the primary evaluation's whole set, at the boundaries of
+  `inference_total_time`), `inference_energy_per_sample_j`, and `energy_source` ("nvml", "rapl"
+  or "nvml+rapl": what was summed). Each evaluation entry has its own inference energy figures.
+
 Version 2 (issue 9) added `running`, `unavailable`, `wandb_run_id`, the forward and real-token
-figures and the counts; version 1 files read the same, without them.
+figures and the counts; version 3 (issue 13) the energy figures; older files read the same,
+without them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RESULTS_FILENAME = "timing_results.json"
 STATUSES = ("running", "finished", "failed")
 ERROR_KINDS = ("oom", "exception", "interrupted", "timeout", "invalid_input", "nonzero_exit")
@@ -56,6 +64,23 @@ _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _NUMBERS_OR_NULL = {"type": ["array", "null"], "items": {"type": "number"}}
 _COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
 _REASONS = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
+_JOULES_OR_NULL = {"type": ["number", "null"], "minimum": 0}
+
+# The energy figures, declared once: the schema's properties, the metric keys of train() and
+# evaluate() and the producers (timing_trainer.energy.figures) take their names from here.
+ENERGY_SOURCES = ("nvml", "rapl", "nvml+rapl")
+FINETUNING_ENERGY_PROPERTIES = {
+    "finetuning_energy_j": _JOULES_OR_NULL,
+    "finetuning_energy_j_list": {"type": ["array", "null"], "items": {"type": "number",
+                                                                       "minimum": 0}},
+    "finetuning_avg_power_w": _JOULES_OR_NULL,
+}
+INFERENCE_ENERGY_PROPERTIES = {
+    "inference_energy_j": _JOULES_OR_NULL,
+    "inference_energy_per_sample_j": _JOULES_OR_NULL,
+}
+FINETUNING_ENERGY_KEYS = tuple(FINETUNING_ENERGY_PROPERTIES)
+INFERENCE_ENERGY_KEYS = tuple(INFERENCE_ENERGY_PROPERTIES)
 
 _INFERENCE_PROPERTIES = {
     "inference_total_time": _NUMBER_OR_NULL,
@@ -70,6 +95,7 @@ _INFERENCE_PROPERTIES = {
     "forward_time": _NUMBER_OR_NULL,
     "forward_time_list": _NUMBERS_OR_NULL,
     "forward_time_median": _NUMBER_OR_NULL,
+    **INFERENCE_ENERGY_PROPERTIES,
 }
 
 def _types(spec: dict[str, Any]) -> list[Any]:
@@ -127,6 +153,8 @@ RESULTS_JSON_SCHEMA: dict[str, Any] = {
         "train_tokens": _COUNT_OR_NULL,
         "train_real_tokens": _COUNT_OR_NULL,
         "setup_time_parts": {"type": "object", "additionalProperties": {"type": "number"}},
+        **FINETUNING_ENERGY_PROPERTIES,
+        "energy_source": {"enum": [*ENERGY_SOURCES, None]},
         **_INFERENCE_PROPERTIES,
         "evaluations": {
             "type": "array",

@@ -28,6 +28,8 @@ def train_line(data: dict[str, Any], path: Any) -> str:
         parts.append(f"{data['train_samples_per_second']:.1f} samples/s")
     if data.get("mfu_train") is not None:
         parts.append(f"MFU {data['mfu_train']:.1%}")
+    if data.get("finetuning_energy_j") is not None:
+        parts.append(f"{data['finetuning_energy_j']:.1f} J ({data.get('energy_source')})")
     task = (data.get("config") or {}).get("task_name")
     head = f"{PREFIX}: train" + (f" [{task}]" if task else "")
     return f"{head}: " + ", ".join(parts) + f"; {_where(path)}"
@@ -39,6 +41,8 @@ def evaluate_line(entry: dict[str, Any], metrics: dict[str, Any], path: Any) -> 
              f"forward_time {_seconds(entry.get('forward_time'))}/batch"]
     if entry.get("inference_samples_per_second") is not None:
         parts.append(f"{entry['inference_samples_per_second']:.1f} samples/s")
+    if entry.get("inference_energy_j") is not None:
+        parts.append(f"{entry['inference_energy_j']:.2f} J")
     for key, value in metrics.items():
         if isinstance(value, float):
             parts.append(f"{key} {value:.4f}")

@@ -13,12 +13,13 @@ step (data loader, optimizer, accelerate's `prepare`) is setup ("train_setup").
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from transformers import TrainerCallback
 
 from timing_trainer.batches import BatchCounter
 from timing_trainer.clock import Stopwatch
+from timing_trainer.energy import EnergyWindow
 
 
 class TrainIteration:
@@ -37,6 +38,16 @@ class TrainIteration:
         self.stopwatch.reset()
         self.started = False
         self.counter = self.counter.fresh()
+
+
+class IterationRun(NamedTuple):
+    """One timed iteration as recorded after its clock stopped (every rank's figures reduced)."""
+
+    output: Any  # the Trainer's TrainOutput
+    counter: BatchCounter
+    seconds: float
+    peak: int | None
+    energy: EnergyWindow
 
 
 class EvalSaveGate(TrainerCallback):

@@ -11,6 +11,8 @@ How it hooks in (robust hooks, none of transformers' loops copied):
   loop are off while timing, unless `eval_and_save_while_timing` is set.
 - Evaluation is timed whole, per `prediction_step` and per model forward
   (timing_trainer.eval_timing).
+- Energy is read at the stopwatch's boundaries only (timing_trainer.energy): joules per timed
+  iteration and per evaluation loop, summed over the ranks after the clock has stopped.
 - The results file says `running` from its first write (the start of `train()`/`evaluate()`)
   until `finish_timing_results()` (or the exit fallback of timing_trainer.lifecycle).
 """
@@ -27,7 +29,7 @@ from typing import Any
 from transformers import Trainer
 from transformers.trainer_utils import TrainOutput, enable_full_determinism, set_seed
 
-from timing_trainer import distributed
+from timing_trainer import distributed, energy
 from timing_trainer.arguments import TimingOptions, timing_options_for
 from timing_trainer.batches import BatchCounter
 from timing_trainer.clock import Stopwatch
@@ -38,9 +40,15 @@ from timing_trainer.flops import peak_tflops
 from timing_trainer.measurement import is_noisy
 from timing_trainer.results import TimingResults, is_metric_key
 from timing_trainer.results_writer import ResultsWriter
+from timing_trainer.schema import FINETUNING_ENERGY_KEYS, INFERENCE_ENERGY_KEYS
 from timing_trainer.secrets import mask_argv
 from timing_trainer.summary_line import evaluate_line, train_line
-from timing_trainer.train_clock import EvalSaveGate, TrainIteration, install_clock_hooks
+from timing_trainer.train_clock import (
+    EvalSaveGate,
+    IterationRun,
+    TrainIteration,
+    install_clock_hooks,
+)
 from timing_trainer.trainer_results import TrainerResultsMixin, check_output_dir
 from timing_trainer.wandb_logging import (
     WandbNotLoggedInError,
@@ -57,10 +65,10 @@ _TRAIN_METRICS = (
     "finetuning_time_std", "finetuning_time_cv", "train_samples_per_second",
     "train_tokens_per_second", "train_real_tokens_per_second", "setup_time",
     "peak_memory_train_bytes", "flops_per_token", "mfu_train",
-)
+) + FINETUNING_ENERGY_KEYS
 _EVAL_SCALARS = ("inference_time", "inference_total_time", "inference_time_median",
                  "inference_time_p90", "inference_samples_per_second", "forward_time",
-                 "forward_time_median")
+                 "forward_time_median") + INFERENCE_ENERGY_KEYS
 _EVAL_LISTS = ("inference_time_list", "forward_time_list")
 
 
@@ -95,6 +103,11 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
         results.peak_tflops = self.timing_options.peak_tflops or (
             peak_tflops(environment.get("gpu_name"), precision)
             if environment.get("device") == "cuda" else None)
+        self.energy_meter = energy.meter_for(  # read at the clock's boundaries only
+            self.args.device, getattr(self.args, "n_gpu", 1),
+            getattr(self.args, "local_process_index", 0) == 0)
+        results.energy_source = self.energy_meter.source
+        results.notes.update(self.energy_meter.notes())
         self._wandb = WandbReporter(reports_to_wandb(self.args), self.is_world_process_zero(),
                                     getattr(self.args, "run_name", None))
         self._writer = ResultsWriter(results, self._wandb, self.is_world_process_zero())
@@ -218,7 +231,8 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
     def _timed_iteration(self, index: int, iters: int, call: Any):
         reset_peak_memory(self.args.device)
         iteration = TrainIteration(
-            Stopwatch.for_device(self.args.device, barrier=distributed.barrier),
+            Stopwatch.for_device(self.args.device, barrier=distributed.barrier,
+                                 probe=self.energy_meter.read),
             BatchCounter(getattr(self.model, "config", None), training=True))
         # transformers' W&B callback would log a model artifact at every train end.
         silenced = [] if index == iters - 1 else [
@@ -236,18 +250,24 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
             raise RuntimeError("no training step ran: the training data or max_steps give "
                                "zero optimizer steps")
         seconds = distributed.max_across_ranks(iteration.elapsed)  # slowest rank
+        joules = self.energy_meter.of_stopwatch(iteration.stopwatch,
+                                                distributed.sum_across_ranks)
         peak = peak_memory(self.args.device)
         if index == 0 and iteration.setup_seconds is not None:
             self.timing_results.add_setup_time("train_setup", iteration.setup_seconds)
         logger.info("fine-tuning iteration %d/%d: %.4f s", index + 1, iters, seconds)
-        self._wandb.log_iteration(index, seconds)
-        return output, iteration.counter, seconds, peak
+        self._wandb.log_iteration(index, seconds, energy_j=joules.joules)
+        return IterationRun(output, iteration.counter, seconds, peak, joules)
 
-    def _record_training(self, runs: list) -> TrainOutput:
+    def _record_training(self, runs: list[IterationRun]) -> TrainOutput:
         """Fill the results from the timed iterations (after every clock has stopped)."""
         results = self.timing_results
-        output, last = runs[-1][0], runs[-1][1]
-        results.finetuning_times = [seconds for _, _, seconds, _ in runs]
+        output, last = runs[-1].output, runs[-1].counter
+        results.finetuning_times = [run.seconds for run in runs]
+        results.finetuning_energies = [run.energy.joules for run in runs]
+        failed = [(i, run.energy.reason) for i, run in enumerate(runs) if run.energy.joules is None]
+        if failed and self.energy_meter.source:
+            results.notes["finetuning_energy"] = f"iteration {failed[0][0] + 1}: {failed[0][1]}"
         results.train_steps = output.global_step
         results.train_samples = int(distributed.sum_across_ranks(last.samples)) or None
         results.train_tokens = int(distributed.sum_across_ranks(last.tokens)) or None
@@ -259,7 +279,8 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
         results.train_flops = flops if flops == flops and flops > 0 else None
         if last.flops_reason():
             results.notes["flops"] = last.flops_reason()
-        peaks = [int(distributed.max_across_ranks(p)) for _, _, _, p in runs if p is not None]
+        peaks = [int(distributed.max_across_ranks(run.peak)) for run in runs
+                 if run.peak is not None]
         results.peak_memory_train_bytes = max(peaks) if peaks else None
         self._warn_if_noisy()
         figures = results.to_dict()

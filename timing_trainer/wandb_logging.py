@@ -8,7 +8,8 @@ the first train begin) or start one ourselves when evaluation comes first. Only 
   and the environment (nested under "environment");
 - summary: the results' figures, flat, with the eval metrics at top level (`eval_accuracy`),
   because sweep YAMLs name them as their metric;
-- history: one row per fine-tuning iteration (`finetuning_iteration`, `finetuning_iteration_time`);
+- history: one row per fine-tuning iteration (`finetuning_iteration`, `finetuning_iteration_time`,
+  and `finetuning_iteration_energy_j` where energy was measured);
 - a failed run ends with a non-zero exit code, so W&B (and a sweep) marks it failed.
 
 Not logged in (W&B online, no API key): `check_wandb_login()` says so in one line naming the
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 NOT_LOGGED_IN = ("W&B is not logged in: run `wandb login` (or set WANDB_API_KEY), or set "
                  "WANDB_MODE=offline to log locally; report_to none turns W&B off")
 _OFF_MODES = ("offline", "dryrun", "disabled")
+ITERATION_KEYS = ("finetuning_iteration", "finetuning_iteration_time",
+                  "finetuning_iteration_energy_j")  # one history row per timed iteration
 
 
 class WandbNotLoggedInError(RuntimeError):
@@ -151,10 +154,14 @@ class WandbReporter:
         if run is not None:
             run.config.update(config, allow_val_change=True)
 
-    def log_iteration(self, index: int, seconds: float, extra: dict[str, Any] | None = None) -> None:
+    def log_iteration(self, index: int, seconds: float, energy_j: float | None = None,
+                      extra: dict[str, Any] | None = None) -> None:
+        """One history row: the iteration's index, time and (when measured) joules."""
         run = self.run()
         if run is not None:
-            row = {"finetuning_iteration": index, "finetuning_iteration_time": seconds}
+            row = dict(zip(ITERATION_KEYS, (index, seconds, energy_j), strict=True))
+            if energy_j is None:
+                del row[ITERATION_KEYS[2]]
             row.update(extra or {})
             run.log(row)
 

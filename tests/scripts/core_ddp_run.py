@@ -1,7 +1,9 @@
 """Two-process CPU DDP run for test_distributed.py: rank 1 is made slower on purpose.
 
 Usage: torchrun --nproc_per_node 2 core_ddp_run.py OUTPUT_DIR SLEEP_SECONDS
-Prints "SAVED rank=R" from every process that writes the results file.
+Prints "SAVED rank=R" from every process that writes the results file. With
+CORE_DDP_FAKE_GPU_WATTS=W each rank computes on a fake GPU of W x (rank + 1) watts (a stand-in
+NVML; the ranks' joules must be summed once).
 """
 
 import os
@@ -29,7 +31,19 @@ class SlowRankOne(TrainerCallback):
             time.sleep(self.seconds)
 
 
+def _fake_gpu(watts: float) -> None:
+    from scripts.core_energy_standins import FakeGpu, fake_nvml
+
+    from timing_trainer.energy import meter
+
+    rank = int(os.environ.get("RANK", "0"))
+    sys.modules["pynvml"] = fake_nvml([FakeGpu(f"GPU-rank-{rank}", watts=watts * (rank + 1))])
+    meter.gpu_ordinals = lambda device, n_gpu=1: [0]
+
+
 def main(output_dir: str, sleep_seconds: float) -> None:
+    if os.environ.get("CORE_DDP_FAKE_GPU_WATTS"):
+        _fake_gpu(float(os.environ["CORE_DDP_FAKE_GPU_WATTS"]))
     original_save = TimingResults.save
 
     def reporting_save(self, path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from timing_trainer.reasons import NOT_MEASURED
+from timing_trainer.schema import FINETUNING_ENERGY_KEYS, INFERENCE_ENERGY_KEYS
 
 _NOT_FIGURES = ("error", "config", "environment")  # null there is a fact, not a missing figure
 
@@ -28,17 +29,27 @@ def nulls_without_reason(data: dict) -> list[str]:
     return found
 
 
-def cpu_unavailable(peak_known: bool) -> set[str]:
-    """The figures a CPU run cannot have: peak memory (CUDA only), MFU without a peak."""
+ENERGY_FIGURES = {*FINETUNING_ENERGY_KEYS, *INFERENCE_ENERGY_KEYS, "energy_source"}
+
+
+def cpu_unavailable(peak_known: bool, energy: bool = False) -> set[str]:
+    """The figures a CPU run cannot have: peak memory (CUDA only), MFU without a peak, and
+    energy without a readable counter (no RAPL: this project's machines)."""
     expected = {"peak_memory_train_bytes", "peak_memory_eval_bytes", "wandb_run_id"}
+    if not energy:
+        expected |= ENERGY_FIGURES
     return expected if peak_known else expected | {"peak_tflops", "mfu_train", "mfu_eval"}
 
 
 def assert_every_figure(data: dict, peak_known: bool = False, dynamic: bool = True) -> None:
     """A trained and evaluated CPU run: every figure there but what a CPU cannot measure."""
     assert nulls_without_reason(data) == []
-    missing = {k for k in data["unavailable"] if not k.startswith("setup_time_parts.")}
-    assert missing == cpu_unavailable(peak_known), data["unavailable"]
+    missing = {k for k in data["unavailable"]
+               if not k.startswith(("setup_time_parts.", "energy_source."))}
+    energy = data["energy_source"] is not None
+    assert missing == cpu_unavailable(peak_known, energy), data["unavailable"]
+    if not energy:
+        assert data["unavailable"]["finetuning_energy_j"].startswith("no energy counter readable")
     for key in ("inference_time", "inference_time_list", "inference_samples_per_second",
                 "inference_tokens_per_second", "inference_real_tokens_per_second",
                 "forward_time", "forward_time_list", "flops_per_token", "train_tokens",

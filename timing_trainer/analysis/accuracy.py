@@ -15,9 +15,12 @@ RELATION_COLUMNS = ["task", "metric_name", "n", "pearson_r", "pearson_p", "spear
 
 
 def accuracy_relation(data: pd.DataFrame, time: str = "time", metric: str = "metric",
-                      by: str = "task") -> pd.DataFrame:
+                      by: str = "task", name: str = "time") -> pd.DataFrame:
     """Per task: Pearson and Spearman correlation of metric with time, and the OLS line
-    `metric = intercept + slope * log(time)` (slope: metric change per e-fold more time)."""
+    `metric = intercept + slope * log(time)` (slope: metric change per e-fold more time).
+
+    `time`: the response's column; `name`: its name in the slope's column
+    (`slope_per_log_energy` for energy)."""
     rows = []
     for level, group in data.groupby(by, sort=True):
         group = group[[time, metric] + (["metric_name"] if "metric_name" in group else [])]
@@ -33,7 +36,8 @@ def accuracy_relation(data: pd.DataFrame, time: str = "time", metric: str = "met
             fit = stats.linregress(x, y)
             row.update(slope_per_log_time=fit.slope, intercept=fit.intercept, r2=fit.rvalue ** 2)
         rows.append(row)
-    return pd.DataFrame(rows, columns=RELATION_COLUMNS)
+    table = pd.DataFrame(rows, columns=RELATION_COLUMNS)
+    return table.rename(columns={"slope_per_log_time": f"slope_per_log_{name}"})
 
 
 def pareto_front(data: pd.DataFrame, time: str = "time", metric: str = "metric",

@@ -1,7 +1,8 @@
 """The models the thesis fitted beside its log-linear one, and why it kept the log-linear one.
 
 - `untransformed`: the same terms on time in seconds (the thesis: R² .659 fine-tuning, .553
-  inference, residuals far from normal), the reason to model log time;
+  inference, residuals far from normal), the reason to model log time (for the energy response:
+  on joules, and the models below on log energy);
 - `quadratic_length`: log time with the square of the length in place of the length;
 - `batch_length_interaction`: log time with batch size × length added.
 
@@ -25,18 +26,22 @@ from timing_trainer.analysis.regression import (
     coefficient_table,
     design,
 )
+from timing_trainer.analysis.response import TIME, Response
 
+# name -> whether the response is logged (and so the coefficients are factors on it)
 MODELS: dict[str, dict[str, Any]] = {
-    "untransformed": {"dv": "time"},
-    "quadratic_length": {"dv": "log_time", "length_term": QUADRATIC_LENGTH},
-    "batch_length_interaction": {"dv": "log_time", "interaction": True},
+    "untransformed": {"log": False},
+    "quadratic_length": {"log": True, "length_term": QUADRATIC_LENGTH},
+    "batch_length_interaction": {"log": True, "interaction": True},
 }
 
 
-def _variant(name: str, frame: pd.DataFrame, X: pd.DataFrame, y: pd.DataFrame, formula: str):
+def _variant(name: str, frame: pd.DataFrame, X: pd.DataFrame, y: pd.DataFrame, formula: str,
+             response: Response):
     """(y, X, formula) of model `name`, derived from the log-linear design (one patsy pass)."""
     if name == "untransformed":
-        return frame[["time"]], X, formula.replace("log_time ~", "time ~", 1)
+        return frame[[response.column]], X, formula.replace(
+            f"{response.log_column} ~", f"{response.column} ~", 1)
     if LENGTH not in X:
         raise ValueError("one max sequence length only: no length term to transform")
     if name == "quadratic_length":
@@ -48,28 +53,27 @@ def _variant(name: str, frame: pd.DataFrame, X: pd.DataFrame, y: pd.DataFrame, f
     return y, X.assign(**{INTERACTION: X["batch_size"] * X[LENGTH]}), f"{formula} + {INTERACTION}"
 
 
-def fit_alternative(name: str, base: tuple) -> dict[str, Any]:
+def fit_alternative(name: str, base: tuple, response: Response = TIME) -> dict[str, Any]:
     """One alternative model: formula, R², diagnostics, coefficients; or why it is missing."""
     frame, X, y, formula, refs = base
     try:
-        y, X, formula = _variant(name, frame, X, y, formula)
+        y, X, formula = _variant(name, frame, X, y, formula, response)
         results = sm.OLS(y, X).fit()
     except (ValueError, np.linalg.LinAlgError) as exc:
         return {"name": name, "fitted": False, "why_not": str(exc)}
     return {"name": name, "fitted": True, "formula": formula, "references": refs,
             "r2": float(results.rsquared), "adj_r2": float(results.rsquared_adj),
             "diagnostics": ols_diagnostics(results),
-            "coefficients": coefficient_table(results,
-                                              log_scale=MODELS[name]["dv"] == "log_time")}
+            "coefficients": coefficient_table(results, log_scale=MODELS[name]["log"])}
 
 
-def fit_alternatives(data: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Every model of `MODELS`, each fitted or with the reason it is not."""
+def fit_alternatives(data: pd.DataFrame, response: Response = TIME) -> dict[str, dict[str, Any]]:
+    """Every model of `MODELS` on `response`, each fitted or with the reason it is not."""
     try:
-        base = design(data)
+        base = design(data, dv=response.log_column, raw=response.column)
     except (ValueError, np.linalg.LinAlgError) as exc:
         return {name: {"name": name, "fitted": False, "why_not": str(exc)} for name in MODELS}
-    return {name: fit_alternative(name, base) for name in MODELS}
+    return {name: fit_alternative(name, base, response) for name in MODELS}
 
 
 def alternatives_table(models: dict[str, dict[str, Any]]) -> pd.DataFrame:

@@ -25,9 +25,12 @@ LOG_SUBS = ((100, (1.0, 2.0, 3.0, 5.0)), (1000, (1.0, 2.0, 5.0)), (float("inf"),
 
 
 def plain_number(value: float, _pos=None) -> str:
-    """A tick label in plain notation: 0.5, 1, 1.25, 3000, 1e-05 only for tiny values."""
+    """A tick label in plain notation: 0.5, 1, 1.25, 3000, 2000000 (joules reach millions),
+    1e-05 only for tiny values."""
     if value == 0:
         return "0"
+    if abs(value) >= 1e4 and float(value).is_integer():
+        return f"{value:.0f}"
     return f"{value:.6g}" if abs(value) >= 1e-4 else f"{value:.1g}"
 
 

@@ -1,4 +1,5 @@
-"""`timing-trainer analyze SOURCE... [--kind finetuning|inference] --out DIR`."""
+"""`timing-trainer analyze SOURCE... [--kind finetuning|inference] [--metric time|energy]
+--out DIR`."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from timing_trainer.errors import CliError
 DESCRIPTION = (
     "Analyse runs from run folders (timing_results.json, searched recursively), W&B runs-table "
     "exports (CSV/XLSX, or folders of them) and the W&B API (wandb:ENTITY/PROJECT[/SWEEP_ID]): "
-    "ANOVA, log-linear regression, random forest, time against accuracy. Writes summary.json, "
-    "CSV tables, PNG plots and report.md into --out."
+    "ANOVA, log-linear regression, random forest, time against accuracy (or the same on energy, "
+    "--metric energy). Writes summary.json, CSV tables, PNG plots and report.md into --out."
 )
 
 
@@ -32,6 +33,9 @@ def register(subparsers) -> None:
                         help="SOURCE is a folder written by `timing-trainer thesis-data`: analyse "
                              "the files the thesis's fine-tuning or inference analysis used, "
                              "with that --kind")
+    parser.add_argument("--metric", choices=("time", "energy"), default="time",
+                        help="the response analysed: time (seconds, default) or energy (joules: "
+                             "fine-tuning, the fastest iteration's; inference, per batch)")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="cache for W&B runs (default: $TIMING_TRAINER_WANDB_CACHE or "
@@ -125,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            report = build_report(args.sources, args.out, args.kind, cache_dir=cache_dir,
-                                  plots_on=not args.no_plots, k=args.folds,
+            report = build_report(args.sources, args.out, args.kind, metric=args.metric,
+                                  cache_dir=cache_dir, plots_on=not args.no_plots, k=args.folds,
                                   forest_k=args.forest_folds, forest_settings=forest_settings)
         except RunsLoadError as exc:
             raise CliError(str(exc)) from exc
@@ -138,11 +142,12 @@ def run(args: argparse.Namespace) -> int:
     if not summary["n_analysed"]:
         why = "; ".join(messages[:3])
         raise CliError(f"nothing to analyse: {summary['n_runs']} run(s) read, none finished with "
-                       f"a {args.kind} time" + (f" ({why})" if why else ""))
+                       f"a {args.kind} {args.metric}" + (f" ({why})" if why else ""))
     for message in messages:
         print(f"warning: {message}", file=sys.stderr)
+    what = args.kind if args.metric == "time" else f"{args.kind} energy, J"
     print(f"{summary['n_runs']} runs, {summary['n_finished']} finished, "
-          f"{summary['n_analysed']} analysed ({args.kind})")
+          f"{summary['n_analysed']} analysed ({what})")
     for row in summary["anova"]:
         if row.get("F") is not None:
             print(f"  ANOVA {row['factor']:<15} F = {row['F']:.4f}  p = {row['p']:.3g}  "

@@ -60,7 +60,52 @@ COLUMNS: dict[str, str] = {
     # `time` is the minimum of: the fine-tuning iterations (finetuning), the per-batch latencies
     # without warm-up and last batch (inference); missing with fewer than two
     "time_cv": "float64",
+    # every task metric the run has, one column each (`METRIC_COLUMNS` maps the spellings)
+    "eval_accuracy": "float64",
+    "eval_f1": "float64",
+    "eval_matthews_correlation": "float64",
+    "eval_pearson": "float64",
+    "eval_spearmanr": "float64",
+    "eval_pearson_spearman_mean": "float64",
+    "eval_loss": "float64",
+    # energy (joules, watts; see `energy_records`): missing where not measured, and then
+    # `energy_unavailable` says why (the results' `unavailable` reason where they give one)
+    "finetuning_energy_j": "float64",  # the fastest fine-tuning iteration's (whose time is `time`)
+    "finetuning_energy_j_list": "object",  # every timed iteration's
+    "finetuning_avg_power_w": "float64",
+    "inference_energy_j": "float64",  # the whole primary evaluation set
+    "inference_energy_per_sample_j": "float64",
+    "inference_energy_per_batch_j": "float64",  # per sample x evaluation batch x world size
+    "energy_source": "str",  # "nvml", "rapl", "nvml+rapl"
+    # the analysed energy for the table's kind (fine-tuning: `finetuning_energy_j`; inference:
+    # `inference_energy_per_batch_j`), beside `time`; its CV over the fine-tuning iterations; the
+    # average power over the same measurement (fine-tuning: that iteration; inference: the whole
+    # evaluation, `inference_energy_j / inference_total_time`)
+    "energy_j": "float64",
+    "energy_cv": "float64",
+    "avg_power_w": "float64",
+    "energy_unavailable": "str",
+    # a run's position in a published table whose figures depend on row order (the thesis's
+    # exports, set by the export loader); missing for every other run (`order.canonical_order`)
+    "order_key": "float64",
 }
+
+# Task metrics: canonical column <- every spelling a source uses for it: this project's
+# `eval_metrics` keys (the GLUE program's, W&B summaries) first, then the thesis's fork's
+# (`glue_compute_metrics` names in its W&B exports). One table, so every source fills the same
+# columns. `eval_pearson_spearman_mean` is the thesis's `eval_corr`; this project's runs get it as
+# the mean of their Pearson and Spearman correlations (`records.metric_columns`).
+METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "eval_accuracy": ("eval_accuracy", "eval_acc", "eval_mnli/acc"),
+    "eval_f1": ("eval_f1",),
+    "eval_matthews_correlation": ("eval_matthews_correlation", "eval_mcc"),
+    "eval_pearson": ("eval_pearson",),
+    "eval_spearmanr": ("eval_spearmanr",),
+    "eval_pearson_spearman_mean": ("eval_pearson_spearman_mean", "eval_corr"),
+    "eval_loss": ("eval_loss",),
+}
+CANONICAL_METRIC = {spelling: column for column, spellings in METRIC_COLUMNS.items()
+                    for spelling in spellings}
 
 TEXT_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == "str")
 INTEGER_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == "Int64")
@@ -86,12 +131,19 @@ LABELS = {
     "n_train": "training examples",
     "n_eval": "evaluation examples",
     "time_cv": "CV of the repeated measurements",
+    "eval_accuracy": "accuracy",
+    "eval_f1": "F1",
+    "eval_matthews_correlation": "Matthews correlation",
+    "eval_pearson": "Pearson correlation",
+    "eval_spearmanr": "Spearman correlation",
+    "eval_pearson_spearman_mean": "mean of Pearson and Spearman correlation",
+    "eval_loss": "evaluation loss",
+    "energy_j": "energy (J)",
+    "log_energy": "log(energy / 1 J)",
+    "avg_power_w": "average power (W)",
+    "energy_cv": "CV of the iterations' energy",
 }
 
-TIME_LABELS = {
-    "finetuning": "fine-tuning time (s)",
-    "inference": "inference time per batch (s)",
-}
 
 
 def empty_table() -> pd.DataFrame:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from timing_trainer.analysis.columns import FACTORS
+from timing_trainer.analysis.response import TIME, Response
 
 
 def _box_stats(values: pd.Series) -> dict[str, float]:
@@ -74,6 +75,16 @@ def min_time_per_combination(data: pd.DataFrame, by: Sequence[str] = FACTORS,
 # The thesis's heat map (batch size, sequence length, task size, time) and the extras it printed.
 DEFAULT_CORRELATION_COLUMNS = ("batch_size", "max_seq_length", "task_size", "time", "log_time",
                                "tokens_per_batch", "learning_rate")
+
+
+def correlation_columns(response: Response = TIME) -> tuple[str, ...]:
+    """The heat map's columns for `response`: the time's own replaced by the response's, and
+    for energy the time kept beside it (how closely energy follows time)."""
+    if response is TIME:
+        return DEFAULT_CORRELATION_COLUMNS
+    swap = {"time": response.column, "log_time": response.log_column}
+    columns = [swap.get(c, c) for c in DEFAULT_CORRELATION_COLUMNS]
+    return (*columns, "time")
 
 
 def correlations(data: pd.DataFrame, columns: Sequence[str] = DEFAULT_CORRELATION_COLUMNS,

@@ -15,26 +15,28 @@ import pandas as pd
 from timing_trainer.analysis.settings import HISTOGRAM_BINS, TASK_SIZE_COLUMN
 
 
-def log_time_summary(data: pd.DataFrame, time: str = "time") -> dict[str, Any]:
-    """count, mean, std, min, quartiles, max of log(time), and the skew of time and log time."""
+def log_time_summary(data: pd.DataFrame, time: str = "time", name: str = "time") -> dict[str, Any]:
+    """count, mean, std, min, quartiles, max of log(time), and the skew of time and log time
+    (`time`: the response's column; `name`: its name in the skew keys, `skew_log_energy`)."""
     values = data[time].dropna().astype("float64")
     values = values[values > 0]
     if values.empty:
-        return {"count": 0, "why_not": "no run with a positive time"}
+        return {"count": 0, "why_not": f"no run with a positive {name}"}
     logs = np.log(values)
     described = logs.describe()
     return {"count": int(described["count"]), "mean": described["mean"],
             "std": described["std"], "min": described["min"], "q1": described["25%"],
             "median": described["50%"], "q3": described["75%"], "max": described["max"],
-            "skew_time": float(values.skew()), "skew_log_time": float(logs.skew())}
+            f"skew_{name}": float(values.skew()), f"skew_log_{name}": float(logs.skew())}
 
 
 def histogram_counts(data: pd.DataFrame, time: str = "time",
                      bins: int = HISTOGRAM_BINS) -> dict[str, list]:
-    """Counts and edges of `bins` equal-width bins of time (seconds), as the thesis printed."""
+    """Counts and edges of `bins` equal-width bins of time (seconds; or of the response column
+    `time` names), as the thesis printed."""
     values = data[time].dropna().to_numpy(float)
     if values.size == 0:
-        return {"counts": [], "edges": [], "why_not": "no run with a time"}
+        return {"counts": [], "edges": [], "why_not": f"no run with {time}"}
     counts, edges = np.histogram(values, bins=bins)
     return {"counts": [int(c) for c in counts], "edges": [float(e) for e in edges]}
 

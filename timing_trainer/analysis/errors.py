@@ -16,3 +16,7 @@ class RunsDataWarning(UserWarning):
 
 class RunsLoadError(CliError, ValueError):
     """A source cannot be read at all (missing file, required column absent, bad W&B path)."""
+
+
+class NoEnergyError(CliError, ValueError):
+    """`--metric energy` on runs none of which has the energy analysed (one line, exit 2)."""

@@ -3,6 +3,8 @@
 An export has one row per run: `Name, State, Notes, User, Tags, Created, Runtime, Sweep` (some
 add `ID`, `Agent`), then every config key and every summary key, list values as JSON text.
 The thesis's files are such exports; some were re-saved in Excel, which keeps the list text.
+Rows of the thesis's own files get `order_key`, their position in the thesis's table
+(`thesis.thesis_order_key`), as they are read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from timing_trainer.analysis.records import (
     is_missing,
     row_from_flat,
 )
+from timing_trainer.analysis.thesis import thesis_order_key
 from timing_trainer.analysis.times import report_bad_times
 
 EXPORT_SUFFIXES = (".csv", ".xlsx", ".xls")
@@ -69,6 +72,7 @@ def export_rows(path: Path, kind: str) -> list[dict[str, Any]]:
                       RunsDataWarning, stacklevel=2)
     source = f"export:{path}"
     rows = []
+    thesis_file = thesis_order_key(path, kind, 0) is not None
     for index, record in enumerate(raw.to_dict(orient="records")):
         name = _text(record.get("Name")) or f"row{index + 2}"
         sweep = _text(record.get("Sweep"))
@@ -77,6 +81,7 @@ def export_rows(path: Path, kind: str) -> list[dict[str, Any]]:
         rows.append(row_from_flat(
             record, kind=kind, source=source, run_id=run_id, name=name, state=state, sweep=sweep,
             created_at=_text(record.get("Created")), where=f"{where} row {index + 2} ({name})",
+            order_key=thesis_order_key(path, kind, index) if thesis_file else None,
         ))
     report_bad_times(rows, where)
     return rows

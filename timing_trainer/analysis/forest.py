@@ -50,9 +50,8 @@ class ForestResult:
         return {
             "r2_train": self.r2_train, "r2_test": self.r2_test, "r2_oob": self.r2_oob,
             "n_train": self.n_train, "n_test": self.n_test,
-            "test_mae_log_time": self.test_errors.get("mae"),
-            "test_mse_log_time": self.test_errors.get("mse"),
-            "test_rmse_log_time": self.test_errors.get("rmse"),
+            **{f"test_{error}_{self.settings.get('dv', 'log_time')}": self.test_errors.get(error)
+               for error in ("mae", "mse", "rmse")},
             "settings": self.settings, "cv": self.cv,
             "importances": self.importances.to_dict(orient="records"),
         }

@@ -15,29 +15,24 @@ from timing_trainer.analysis.columns import LABELS
 # Names of the derived columns the statistics add, beside the table's own LABELS.
 EXTRA_LABELS = {
     "log_time": "log(time)",
+    "log_energy": "log(energy)",
     "task_size": "task size (examples)",
     "tokens_per_batch": "tokens per batch",
     "n_eval": "evaluation examples",
     "time_cv": "iteration CV",
 }
-METRIC_LABELS = {  # evaluation metrics under the thesis's and this project's names
-    "eval_acc": "accuracy", "eval_accuracy": "accuracy", "eval_f1": "F1",
-    "eval_mcc": "Matthews correlation", "eval_matthews_correlation": "Matthews correlation",
-    "eval_corr": "mean of Pearson and Spearman", "eval_pearson": "Pearson correlation",
-    "eval_spearmanr": "Spearman correlation", "eval_loss": "evaluation loss",
-}
 SHORT_LABELS = {  # axis ticks of the heat map: no units, short
     "batch_size": "batch size", "max_seq_length": "sequence length", "task_size": "task size",
     "time": "time", "log_time": "log(time)", "tokens_per_batch": "tokens per batch",
     "learning_rate": "learning rate", "n_train": "training examples",
-    "n_eval": "evaluation examples", "metric": "main metric",
+    "n_eval": "evaluation examples", "metric": "main metric", "energy_j": "energy",
+    "log_energy": "log(energy)",
 }
 
 
 def label(column: str) -> str:
     """The human name of a column, with its unit where it has one."""
-    return (EXTRA_LABELS.get(column) or LABELS.get(column) or METRIC_LABELS.get(column)
-            or column.replace("_", " "))
+    return EXTRA_LABELS.get(column) or LABELS.get(column) or column.replace("_", " ")
 
 
 def short_label(column: str) -> str:

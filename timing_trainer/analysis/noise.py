@@ -1,7 +1,8 @@
 """How noisy the measurements were: the coefficient of variation of each run's iteration times.
 
 A run repeats its timed iteration (`finetuning_time_list`, `inference_time_list`); their spread
-(standard deviation / mean) says how stable the machine was. The trainer warns above
+(standard deviation / mean) says how stable the machine was. For the energy response, the spread
+of the fine-tuning iterations' energies (`energy_cv`, `finetuning_energy_j_list`). The trainer warns above
 `cv_warning_threshold` (0.05 by default); the report says what share of the runs did, the median
 CV and which runs were the noisiest. The loader's `time_cv` column is used when it is there;
 otherwise the CV is computed from the list column of the analysed kind (NaN with fewer than two
@@ -15,10 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timing_trainer.analysis.response import TIME, Response
 from timing_trainer.analysis.settings import CV_THRESHOLD
 
 CV_COLUMN = "time_cv"
 LIST_COLUMN = {"finetuning": "finetuning_time_list", "inference": "inference_time_list"}
+# The energy response: only fine-tuning repeats its measurement (one energy per iteration);
+# inference energy is one figure per evaluation.
+ENERGY_LIST_COLUMN = {"finetuning": "finetuning_energy_j_list"}
+NO_ENERGY_REPEATS = ("inference energy is one figure per evaluation (the counters are read at "
+                     "the evaluation's boundaries, not per batch), so it has no repeats to vary")
 NOISIEST = 5
 
 
@@ -33,25 +40,35 @@ def list_cv(values: Any) -> float:
     return float(times.std(ddof=1) / times.mean())
 
 
-def run_cvs(data: pd.DataFrame, kind: str) -> pd.Series:
-    """Each run's iteration CV: the loader's `time_cv`, else computed from the list column."""
-    if CV_COLUMN in data:
-        return pd.to_numeric(data[CV_COLUMN], errors="coerce")
-    column = LIST_COLUMN.get(kind)
+def _columns(kind: str, response: Response) -> tuple[str, str | None]:
+    """(the loader's CV column, the list column it is computed from) for `response`."""
+    lists = LIST_COLUMN if response is TIME else ENERGY_LIST_COLUMN
+    return response.cv_column, lists.get(kind)
+
+
+def run_cvs(data: pd.DataFrame, kind: str, response: Response = TIME) -> pd.Series:
+    """Each run's iteration CV: the loader's CV column, else computed from the list column."""
+    cv_column, column = _columns(kind, response)
+    if cv_column in data:
+        return pd.to_numeric(data[cv_column], errors="coerce")
     if column is None or column not in data:
         return pd.Series(np.nan, index=data.index)
     return data[column].map(list_cv)
 
 
 def noise_summary(data: pd.DataFrame, kind: str, threshold: float = CV_THRESHOLD,
-                  noisiest: int = NOISIEST) -> dict[str, Any]:
+                  noisiest: int = NOISIEST, response: Response = TIME) -> dict[str, Any]:
     """Share of runs above `threshold`, the median CV, and the noisiest runs."""
-    cvs = run_cvs(data, kind)
+    cv_column, list_column = _columns(kind, response)
+    cvs = run_cvs(data, kind, response)
     known = cvs.dropna()
     out: dict[str, Any] = {"threshold": threshold, "n_runs": len(data), "n_with_cv": len(known),
-                           "source": CV_COLUMN if CV_COLUMN in data else LIST_COLUMN.get(kind)}
+                           "source": cv_column if cv_column in data else list_column,
+                           "response": response.name}
     if known.empty:
-        out["why_not"] = ("no run has two or more timed iterations, so no CV can be computed")
+        out["why_not"] = NO_ENERGY_REPEATS if response is not TIME and list_column is None \
+            else f"no run has two or more timed iterations with {response.a_name}, so no CV " \
+                 "can be computed"
         return out
     above = known > threshold
     columns = [c for c in ("run_id", "task", "model", "max_seq_length", "batch_size") if c in data]

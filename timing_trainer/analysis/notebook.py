@@ -58,27 +58,29 @@ def explain_missing(missing: list[str]) -> str:
 
 
 def load_or_explain(sources: list[str], kind: str, **analyze_options: Any):
-    """The analysis of `sources` (`report.analyze`), or None after printing why there is none.
-
-    Rows from W&B exports get their per-metric columns and, for the thesis's own exports, the
-    thesis's row order (`export_extras`), as `timing-trainer analyze` does.
-    """
+    """The analysis of `sources` (`report.analyze`), or None after printing why there is none
+    (no runs yet; `metric="energy"` on runs none of which carries energy)."""
     missing = missing_sources(sources)
     if missing:
         print(explain_missing(missing))
         return None
-    from timing_trainer.analysis.export_extras import with_export_extras
+    from timing_trainer.analysis.errors import NoEnergyError
     from timing_trainer.analysis.load import load_runs
     from timing_trainer.analysis.report import analyze
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = with_export_extras(load_runs(sources, kind), kind)
+        table = load_runs(sources, kind)
     for warning in caught:
         print(f"data warning: {warning.message}")
-    analysis = analyze(table, kind, **analyze_options)
+    try:
+        analysis = analyze(table, kind, **analyze_options)
+    except NoEnergyError as exc:
+        print(f"{exc}; the cells below show nothing (set METRIC = \"time\")")
+        return None
+    what = kind if analysis.response.name == "time" else f"{kind} energy"
     print(f"{analysis.n_runs} runs, {analysis.n_finished} finished, {analysis.n_analysed} "
-          f"analysed ({kind})")
+          f"analysed ({what})")
     for note in analysis.notes:
         print(f"note: {note}")
     return analysis

@@ -6,8 +6,8 @@ statistic follow row position, so the same runs read from W&B (ordered by id), f
 sorts by data, never by position:
 
 1. `order_key` when the table has one: a run's position in a published table whose figures
-   depend on its order (the thesis's exports: `export_extras.with_export_extras` sets it), runs
-   without one after those with one;
+   depend on its order (rows of the thesis's exports: the export loader sets it as it reads
+   them, `thesis.thesis_order_key`), runs without one after those with one;
 2. a hash of the run's content (what ran and what was measured: equal for one run read from any
    source, unlike its run id), then `run_id`, as tie-breakers.
 

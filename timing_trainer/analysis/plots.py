@@ -2,7 +2,9 @@
 
 Readable at a glance: axis labels with units, log scales where times span decades (labelled on
 any range, plain numbers: `axes.log_axis`), whole-number count axes, factor levels in their
-natural order (8, 16, 32) written without `.0`, human names instead of column names. seaborn
+natural order (8, 16, 32) written without `.0`, human names instead of column names. The
+response plotted is time by default; `response=ENERGY` plots energy (its column, labels and
+unit: `response.Response`) with the same code. seaborn
 draws the statistical plots (box plots, density, heat map); the backend is left to matplotlib
 (inline in notebooks, Agg on a headless machine); `save` closes each figure it writes.
 """
@@ -18,22 +20,20 @@ import seaborn as sns
 import statsmodels.api as sm
 
 from timing_trainer.analysis.axes import count_axis, log_axis, new_axes, plain_axis
-from timing_trainer.analysis.columns import TIME_LABELS
 from timing_trainer.analysis.labels import label, level_label, short_label, sort_levels
-
-
-def _time_label(kind: str) -> str:
-    return TIME_LABELS.get(kind, label("time"))
+from timing_trainer.analysis.response import TIME, Response
 
 
 def _short(text: str) -> str:
     return text.split(" (")[0]
 
 
-def box_by_factor(data: pd.DataFrame, factor: str, time: str = "time", *,
-                  kind: str = "finetuning", log: bool = True, ax=None):
+def box_by_factor(data: pd.DataFrame, factor: str, time: str | None = None, *,
+                  kind: str = "finetuning", log: bool = True, response: Response = TIME,
+                  ax=None):
     """Box plot of time per level of `factor` (whiskers 1.5 IQR, outliers as dots)."""
     ax = new_axes(ax)
+    time, what = time or response.column, response.label(kind)
     present = data[[factor, time]].dropna()
     levels = sort_levels(present[factor])
     present = present.assign(_level=present[factor].map(level_label))
@@ -44,29 +44,32 @@ def box_by_factor(data: pd.DataFrame, factor: str, time: str = "time", *,
     else:
         plain_axis(ax.yaxis)
     ax.set_xlabel(label(factor))
-    ax.set_ylabel(_time_label(kind) + (", log scale" if log else ""))
-    ax.set_title(f"{_short(_time_label(kind))} by {_short(label(factor))}")
+    ax.set_ylabel(what + (", log scale" if log else ""))
+    ax.set_title(f"{_short(what)} by {_short(label(factor))}")
     if max((len(level_label(v)) for v in levels), default=0) > 8:
         ax.tick_params(axis="x", labelrotation=30)
     ax.grid(axis="y", alpha=0.3)
     return ax
 
 
-def time_box(data: pd.DataFrame, time: str = "time", *, kind: str = "finetuning", ax=None):
+def time_box(data: pd.DataFrame, time: str | None = None, *, kind: str = "finetuning",
+             response: Response = TIME, ax=None):
     """One box plot of every run's time (the thesis's first look at the data), log axis."""
     ax = new_axes(ax, size=(4, 5))
+    time, what = time or response.column, response.label(kind)
     sns.boxplot(y=data[time].dropna(), color="tab:blue", fill=False, ax=ax)
     log_axis(ax.yaxis)
-    ax.set_ylabel(_time_label(kind) + ", log scale")
-    ax.set_title(f"{_short(_time_label(kind))}, all runs ({data[time].notna().sum()})")
+    ax.set_ylabel(what + ", log scale")
+    ax.set_title(f"{_short(what)}, all runs ({data[time].notna().sum()})")
     ax.grid(axis="y", alpha=0.3)
     return ax
 
 
-def time_histogram(data: pd.DataFrame, time: str = "time", *, kind: str = "finetuning",
-                   bins: int = 30, ax=None):
+def time_histogram(data: pd.DataFrame, time: str | None = None, *, kind: str = "finetuning",
+                   bins: int = 30, response: Response = TIME, ax=None):
     """Histogram of time on a log axis (times span decades; a linear axis hides the small ones)."""
     ax = new_axes(ax)
+    time, what = time or response.column, response.label(kind)
     values = data[time].dropna().to_numpy(float)
     values = values[values > 0]
     if values.size:
@@ -74,16 +77,17 @@ def time_histogram(data: pd.DataFrame, time: str = "time", *, kind: str = "finet
         ax.hist(values, bins=edges, color="tab:blue", edgecolor="white")
         log_axis(ax.xaxis)
     count_axis(ax.yaxis)
-    ax.set_xlabel(_time_label(kind) + ", log scale")
+    ax.set_xlabel(what + ", log scale")
     ax.set_ylabel("runs")
-    ax.set_title(f"Distribution of {_short(_time_label(kind))} ({values.size} runs)")
+    ax.set_title(f"Distribution of {_short(what)} ({values.size} runs)")
     return ax
 
 
-def time_density(data: pd.DataFrame, time: str = "time", *, kind: str = "finetuning",
-                 hue: str | None = None, ax=None):
+def time_density(data: pd.DataFrame, time: str | None = None, *, kind: str = "finetuning",
+                 hue: str | None = None, response: Response = TIME, ax=None):
     """Kernel density of time on a log axis (estimated on log time), one curve per `hue`."""
     ax = new_axes(ax)
+    time, what = time or response.column, response.label(kind)
     present = data[[c for c in (time, hue) if c]].dropna()
     present = present[present[time] > 0]
     if hue is not None:
@@ -93,9 +97,9 @@ def time_density(data: pd.DataFrame, time: str = "time", *, kind: str = "finetun
                     fill=hue is None, ax=ax,
                     hue_order=[level_label(v) for v in sort_levels(present[hue])] if hue else None)
         log_axis(ax.xaxis)
-    ax.set_xlabel(_time_label(kind) + ", log scale")
-    ax.set_ylabel("density (per decade of time)")
-    ax.set_title(f"Density of {_short(_time_label(kind))}")
+    ax.set_xlabel(what + ", log scale")
+    ax.set_ylabel(f"density (per decade of {response.name})")
+    ax.set_title(f"Density of {_short(what)}")
     return ax
 
 
@@ -124,8 +128,9 @@ def residual_qq(residuals, ax=None, title: str = "Q-Q plot of log-linear residua
     return ax
 
 
-def residual_qq_by_factor(residuals: dict[str, np.ndarray], axes=None):
-    """One Q-Q plot per ANOVA factor's one-way model (residuals in seconds); returns the axes."""
+def residual_qq_by_factor(residuals: dict[str, np.ndarray], axes=None, unit: str = "s"):
+    """One Q-Q plot per ANOVA factor's one-way model (residuals in `unit`, seconds by default);
+    returns the axes."""
     if axes is None:
         cols = min(2, max(1, len(residuals)))
         rows = -(-len(residuals) // cols) or 1
@@ -134,16 +139,18 @@ def residual_qq_by_factor(residuals: dict[str, np.ndarray], axes=None):
     flat = list(np.ravel(axes))
     for ax, (factor, values) in zip(flat, residuals.items()):
         residual_qq(values, ax=ax, title=f"one-way ANOVA on {_short(label(factor))}",
-                    unit="residual (s)")
+                    unit=f"residual ({unit})")
     for ax in flat[len(residuals):]:
         ax.set_visible(False)
     return axes
 
 
-def pooled_scatter(data: pd.DataFrame, metric: pd.Series, metric_name: str, time: str = "time",
-                   *, kind: str = "finetuning", ax=None):
+def pooled_scatter(data: pd.DataFrame, metric: pd.Series, metric_name: str,
+                   time: str | None = None, *, kind: str = "finetuning",
+                   response: Response = TIME, ax=None):
     """Every run's time against one metric (the thesis's pooled view), a colour per task."""
     ax = new_axes(ax, size=(7.5, 5))
+    time, what = time or response.column, response.label(kind)
     present = data.assign(_metric=metric).dropna(subset=[time, "_metric"])
     if len(present):
         tasks = sorted(present["task"].astype(str).unique()) if "task" in present else None
@@ -151,20 +158,22 @@ def pooled_scatter(data: pd.DataFrame, metric: pd.Series, metric_name: str, time
                         hue_order=tasks, s=25, alpha=0.7, ax=ax)
         log_axis(ax.xaxis)
     plain_axis(ax.yaxis)
-    ax.set_xlabel(_time_label(kind) + ", log scale")
+    ax.set_xlabel(what + ", log scale")
     ax.set_ylabel(f"{label(metric_name)} (pooled over tasks)")
-    ax.set_title(f"{_short(_time_label(kind))} against {label(metric_name)}, all runs "
+    ax.set_title(f"{_short(what)} against {label(metric_name)}, all runs "
                  f"with it ({len(present)})")
     return ax
 
 
-def time_vs_metric(data: pd.DataFrame, front: pd.DataFrame | None = None, time: str = "time",
-                   metric: str = "metric", *, kind: str = "finetuning", ax=None):
+def time_vs_metric(data: pd.DataFrame, front: pd.DataFrame | None = None,
+                   time: str | None = None, metric: str = "metric", *, kind: str = "finetuning",
+                   response: Response = TIME, ax=None):
     """Time against the task's main metric, one colour per task, Pareto fronts as lines.
 
     Runs on a front are ringed, so a front of a single run (the fastest is also the best) shows.
     """
     ax = new_axes(ax, size=(8, 5))
+    time, what = time or response.column, response.label(kind)
     present = data.dropna(subset=[time, metric])
     colors = plt.get_cmap("tab10")
     for index, (task, group) in enumerate(present.groupby("task", sort=True)):
@@ -181,10 +190,11 @@ def time_vs_metric(data: pd.DataFrame, front: pd.DataFrame | None = None, time: 
         log_axis(ax.xaxis)
         ax.legend(fontsize=8, loc="best")
     plain_axis(ax.yaxis)
-    ax.set_xlabel(_time_label(kind) + ", log scale")
+    ax.set_xlabel(what + ", log scale")
     ax.set_ylabel("main metric of the task (its own units)")
-    ax.set_title("Time against quality; ringed and joined: Pareto fronts (no run is faster "
-                 "and better)", fontsize=10)
+    better = "faster" if response is TIME else f"lower in {response.name}"
+    ax.set_title(f"{response.name.capitalize()} against quality; ringed and joined: Pareto "
+                 f"fronts (no run is {better} and better)", fontsize=10)
     return ax
 
 

@@ -3,19 +3,25 @@
 The W&B API and the W&B runs-table exports both give a run as flat keys: the run's config
 (`task_name`, `per_device_train_batch_size`, ...) and its summary (`finetuning_time_list`,
 `eval_acc`, ...). Run folders give the same keys nested in `timing_results.json`; the run-folder
-loader flattens them first. One mapping here keeps the column names the same for every source.
+loader flattens them first. One mapping here keeps the column names the same for every source:
+config keys in `_KEYS`, task metrics in `columns.METRIC_COLUMNS`, energy in `energy_records`.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-# RunsLoadError is imported from here by callers older than `errors`; kept reachable.
+from timing_trainer.analysis.columns import CANONICAL_METRIC, METRIC_COLUMNS
+from timing_trainer.analysis.energy_records import energy_columns
+
+# RunsLoadError is imported from here by callers older than `errors`, and the flat-key readers
+# (now in `flat`) too; kept reachable.
 from timing_trainer.analysis.errors import RunsDataWarning, RunsLoadError  # noqa: F401
+from timing_trainer.analysis.flat import first, flatten, is_missing, parse_list  # noqa: F401
+from timing_trainer.analysis.order import ORDER_KEY
 from timing_trainer.analysis.times import BAD_TIMES_KEY, clean_times, valid, variation
 from timing_trainer.models import short_model_name
 from timing_trainer.tasks import UnknownTaskError, get_task
@@ -71,61 +77,6 @@ THESIS_TASK_SIZES = {"cola": (8550, 1042)}
 NEW_STYLE_MARKERS = ("schema_version", "inference_total_time", "inference_timer")
 
 
-_MISSING_TEXT = frozenset(("", "-", "nan", "NaN", "None", "null"))
-
-
-def is_missing(value: Any) -> bool:
-    """None, NaN, or text that W&B exports use for nothing ("", "-", "nan", ...)."""
-    if value is None:
-        return True
-    if type(value) is str:
-        return value.strip() in _MISSING_TEXT
-    if isinstance(value, float):
-        return value != value
-    return False
-
-
-def first(flat: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        value = flat.get(key)
-        if not is_missing(value):
-            return value
-    return None
-
-
-def parse_list(value: Any, *, what: str = "list", where: str = "") -> list[float] | None:
-    """A list of floats from a list or from its JSON text (`"[1049.16, 1013.14]"`).
-
-    Exports hold list values as JSON text; Excel re-saves keep the text. Text that is not a list
-    of numbers is reported (never silently dropped) and read as missing.
-    """
-    if isinstance(value, (list, tuple)):
-        items = value
-    elif is_missing(value):
-        return None
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            items = json.loads(text)
-        except ValueError:
-            try:
-                items = [float(x) for x in text.strip("][").split(",") if x.strip()]
-            except ValueError:
-                warnings.warn(f"{where}: {what} is not a list of numbers: {text[:60]!r}; "
-                              "read as missing", RunsDataWarning, stacklevel=3)
-                return None
-        if not isinstance(items, list):
-            items = [items]
-    else:
-        items = [value]
-    try:
-        return [float(x) for x in items]
-    except (TypeError, ValueError):
-        warnings.warn(f"{where}: {what} holds non-numbers: {str(items)[:60]!r}; read as missing",
-                      RunsDataWarning, stacklevel=3)
-        return None
-
-
 def precision_of(flat: Mapping[str, Any]) -> str:
     explicit = first(flat, ("precision", "environment.precision"))
     if explicit is not None:
@@ -149,16 +100,29 @@ def device_of(flat: Mapping[str, Any]) -> str | None:
     return None
 
 
-def metric_of(flat: Mapping[str, Any], task_id: str | None) -> tuple[str | None, Any]:
-    """The task's main metric: this project's `eval_<main_metric>`, else the thesis's key."""
+def metric_columns(flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Every task metric the run has, under its canonical column (`columns.METRIC_COLUMNS`).
+
+    The thesis's `eval_corr` is the mean of Pearson and Spearman; this project logs the two, so
+    their mean fills that column for its runs (the thesis's pooled correlation then covers both).
+    """
+    values = {column: first(flat, spellings) for column, spellings in METRIC_COLUMNS.items()}
+    mean = "eval_pearson_spearman_mean"
+    if values[mean] is None and values["eval_pearson"] is not None \
+            and values["eval_spearmanr"] is not None:
+        try:
+            values[mean] = (float(values["eval_pearson"]) + float(values["eval_spearmanr"])) / 2
+        except (TypeError, ValueError):
+            pass  # text in a metric cell: the loader reports the metric columns themselves
+    return values
+
+
+def metric_of(metrics: Mapping[str, Any], task_id: str | None) -> tuple[str | None, Any]:
+    """The task's main metric: (its canonical column, its value) from `metric_columns`."""
     if task_id is None:
         return None, None
-    task = _task(task_id)
-    for key in (task.main_metric_key, task.thesis_metric_key):
-        value = flat.get(key)
-        if not is_missing(value):
-            return key, value
-    return task.main_metric_key, None
+    column = CANONICAL_METRIC[_task(task_id).main_metric_key]
+    return column, metrics.get(column)
 
 
 def _primary(row: Mapping[str, Any], kind: str, new_style: bool) -> tuple[str, str]:
@@ -223,8 +187,9 @@ def row_from_flat(
     sweep: str | None = None,
     created_at: str | None = None,
     where: str = "",
+    order_key: int | None = None,
 ) -> dict[str, Any]:
-    """One tidy row from a run's flat config+summary keys."""
+    """One tidy row from a run's flat config+summary keys (`order_key`: see `columns`)."""
     row: dict[str, Any] = {
         "run_id": run_id,
         "name": name,
@@ -243,8 +208,11 @@ def row_from_flat(
     row["model"] = _short_model(str(model_path)) if model_path is not None else None
     row["precision"] = precision_of(flat)
     row["device"] = device_of(flat)
-    row["metric_name"], row["metric"] = metric_of(flat, task_id)
+    row.update(metric_columns(flat))
+    row["metric_name"], row["metric"] = metric_of(row, task_id)
     _time_columns(row, flat, kind, new_style, where)
+    energy_columns(row, flat, kind, where)
+    row[ORDER_KEY] = order_key
     return row
 
 
@@ -284,19 +252,3 @@ def _time_columns(row: dict[str, Any], flat: Mapping[str, Any], kind: str, new_s
     for key in ("finetuning_time_list", "inference_time_list"):
         if row[key] is not None:
             row[key] = valid(row[key])
-
-
-def flatten(nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """`{"environment": {"device": "cuda"}}` -> `{"environment.device": "cuda", "device": ...}`.
-
-    Lists stay whole (they are values, not structure). Top-level keys of nested dicts are also
-    copied unprefixed when not already present, so `config.task_name` reads as `task_name`.
-    """
-    out: dict[str, Any] = {}
-    for key, value in nested.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out

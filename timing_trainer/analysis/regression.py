@@ -113,15 +113,16 @@ def coefficient_table(model, log_scale: bool = True) -> pd.DataFrame:
 FACTOR_COLUMNS = ("model", "task", "batch_size", LENGTH)
 
 
-def model_frame(data: pd.DataFrame, dv: str = "log_time") -> pd.DataFrame:
+def model_frame(data: pd.DataFrame, dv: str = "log_time", raw: str = "time") -> pd.DataFrame:
     """The rows a model can use, in the canonical order (the CV folds pick rows by position);
-    `time` is kept beside `dv` for the untransformed model.
+    `raw` (the response unlogged: `time`, `energy_j`) is kept beside `dv` for the untransformed
+    model.
 
     A factor no run has (runs without a task, say) is left out of the model rather than
     emptying the table; `loglinear_formula` then leaves its term out.
     """
     columns = [c for c in FACTOR_COLUMNS if c in data and data[c].notna().any()] + [dv]
-    extra = ["time"] if dv != "time" and "time" in data else []
+    extra = [raw] if dv != raw and raw in data else []
     frame = canonical_order(data.dropna(subset=columns))[columns + extra].copy()
     for column in ("model", "task"):
         if column in frame:
@@ -129,9 +130,10 @@ def model_frame(data: pd.DataFrame, dv: str = "log_time") -> pd.DataFrame:
     return frame
 
 
-def design(data: pd.DataFrame, *, dv: str = "log_time", **formula_options: Any):
+def design(data: pd.DataFrame, *, dv: str = "log_time", raw: str = "time",
+           **formula_options: Any):
     """(rows used, design matrix X, response y, formula, references) of the thesis's model."""
-    frame = model_frame(data, dv)
+    frame = model_frame(data, dv, raw)
     if frame.empty:
         raise ValueError(f"no run has {dv} and the factors")
     formula, refs = loglinear_formula(frame, dv=dv, **formula_options)

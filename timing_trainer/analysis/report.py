@@ -3,7 +3,9 @@
 `analyze(table)` computes (pure, no files); `write_outputs` writes; `build_report(sources, out)`
 loads and does both. The report follows the thesis's order: data (and how noisy it was),
 descriptive statistics, ANOVA, log-linear regression and its alternatives, random forest, time
-against accuracy; then the cost model's section when `timing_trainer.costmodel` is installed.
+against accuracy; energy against time per model when runs carry energy; then the cost model's
+section when `timing_trainer.costmodel` is installed. `metric="energy"` runs the same statistics
+on energy instead of time (`response`).
 The pieces live in `summary` (summary.json), `tables` (CSVs), `figures` (PNGs) and
 `report_sections` (markdown); a statistic that cannot be computed carries its reason in `notes`.
 """
@@ -28,17 +30,19 @@ from timing_trainer.analysis import (
     groups,
     noise,
     pooled,
+    power,
     regression,
 )
 from timing_trainer.analysis.columns import FACTORS
-from timing_trainer.analysis.export_extras import with_export_extras
+from timing_trainer.analysis.energy_check import energy_notes, require_energy
 from timing_trainer.analysis.figures import write_plots
 from timing_trainer.analysis.frame import analysis_frame
 from timing_trainer.analysis.load import load_runs
 from timing_trainer.analysis.markdown import md_table
 from timing_trainer.analysis.order import canonical_order
 from timing_trainer.analysis.report_sections import render_report
-from timing_trainer.analysis.result import TIME_DEFINITIONS, Analysis
+from timing_trainer.analysis.response import ENERGY, TIME_DEFINITIONS, Response, response_named
+from timing_trainer.analysis.result import Analysis
 from timing_trainer.analysis.settings import forest_settings as kind_forest_settings
 from timing_trainer.analysis.summary import summary
 from timing_trainer.analysis.tables import write_tables
@@ -60,31 +64,80 @@ def _factor_notes(data: pd.DataFrame) -> list[str]:
     return notes
 
 
-def _models(data: pd.DataFrame, kind: str, *, k: int, forest_k: int | None,
-            settings: dict[str, Any], n_jobs: int | None, notes: list[str]) -> dict[str, Any]:
+def _models(data: pd.DataFrame, kind: str, response: Response, *, k: int,
+            forest_k: int | None, settings: dict[str, Any], n_jobs: int | None,
+            notes: list[str]) -> dict[str, Any]:
     """The log-linear fit, its alternatives and the forest; what fails becomes a note."""
     out: dict[str, Any] = {"loglinear": None, "forest": None, "alternatives": {}}
     if len(data) < 3:
-        notes.append(f"only {len(data)} finished run(s) with a time: no models fitted")
+        notes.append(f"only {len(data)} finished run(s) with {response.a_name}: no models fitted")
         return out
     try:
-        out["loglinear"] = regression.fit_loglinear(data, k=k)
+        out["loglinear"] = regression.fit_loglinear(data, k=k, dv=response.log_column)
     except (ValueError, np.linalg.LinAlgError) as exc:
         notes.append(f"log-linear regression not fitted: {exc}")
-    out["alternatives"] = alternatives.fit_alternatives(data)
+    out["alternatives"] = alternatives.fit_alternatives(data, response)
     try:
         out["forest"] = forest.random_forest(data, kind=kind, k=k if forest_k is None else forest_k,
-                                             n_jobs=n_jobs, **settings)
+                                             n_jobs=n_jobs, dv=response.log_column, **settings)
     except ValueError as exc:
         notes.append(f"random forest not fitted: {exc}")
     return out
 
 
-def analyze(table: pd.DataFrame, kind: str | None = None, *, k: int = 5,
+def _descriptive(data: pd.DataFrame, kind: str, response: Response) -> dict[str, Any]:
+    """The descriptive sections' figures of the response (`Analysis` fields)."""
+    column = response.column
+    correlations = descriptive.correlations(data, descriptive.correlation_columns(response))
+    return {
+        "describe": descriptive.describe_time(data, time=column),
+        "describe_by": {f: descriptive.describe_time(data, time=column, by=f)
+                        for f in GROUPED_BY},
+        "min_per_combination": descriptive.min_time_per_combination(data, time=column),
+        "outliers": descriptive.outliers(data, time=column), "correlations": correlations,
+        "time_correlations": descriptive.time_correlations(correlations, time=column),
+        "log_time": distribution.log_time_summary(data, time=column, name=response.name),
+        "histogram": distribution.histogram_counts(data, time=column),
+        "fair": groups.fair_comparisons(data, time=column),
+        "fair_left_out": groups.fair_subsets_left_out(data),
+        "fastest": groups.extreme_runs(data, time=column),
+        "slowest": groups.extreme_runs(data, fastest=False, time=column),
+        "noise": noise.noise_summary(data, kind, response=response),
+        "power": power.power_by_model(power.energy_time_pairs(data, kind)),
+    }
+
+
+def _anova(data: pd.DataFrame, response: Response) -> dict[str, Any]:
+    """The one-way ANOVAs, their checks, Tukey HSD and residuals (`Analysis` fields)."""
+    present = [f for f in FACTORS if data[f].nunique() > 1]
+    fits = anova.one_way_fits(data, dv=response.column)
+    return {"anova": anova.one_way_anova(data, dv=response.column, fits=fits),
+            "checks": anova.assumption_checks(data, dv=response.column, fits=fits),
+            "tukey": anova.tukey_hsd(data, present, dv=response.column),
+            "factor_residuals": anova.residuals_by_factor(data, present, dv=response.column,
+                                                          fits=fits)}
+
+
+def _quality(data: pd.DataFrame, response: Response, notes: list[str]) -> dict[str, Any]:
+    """The response against the tasks' metrics, per task and pooled (`Analysis` fields)."""
+    if data["metric"].notna().sum() == 0:
+        notes.append(f"no run has its task's main metric: {response.name} against accuracy "
+                     "left out")
+    pooled_relation = pooled.pooled_relation(data, response)
+    notes.extend(pooled_relation["notes"])
+    return {"relation": accuracy.accuracy_relation(data, time=response.column,
+                                                   name=response.name),
+            "pareto": accuracy.pareto_front(data, time=response.column),
+            "pooled": pooled_relation}
+
+
+def analyze(table: pd.DataFrame, kind: str | None = None, *, metric: str = "time", k: int = 5,
             forest_k: int | None = None, forest_settings: dict[str, Any] | None = None,
             n_jobs: int | None = -1) -> Analysis:
     """Run every statistic on the finished runs of `table` (from `load_runs`).
 
+    `metric`: the response analysed, "time" or "energy" (`response`); energy on runs none of
+    which has it raises `NoEnergyError` (one line), runs without it are left out with a note.
     `k`: folds of the cross-validations; `forest_k` overrides it for the random forest (each
     fold fits 100 trees; 0 skips the forest's CV). `forest_settings`: overrides of the kind's
     forest settings (`max_depth`, `test_size`, `n_estimators`, `random_state`, `split_seed`).
@@ -92,36 +145,21 @@ def analyze(table: pd.DataFrame, kind: str | None = None, *, k: int = 5,
     figures do not depend on the order of `table`.
     """
     kind = kind or table.attrs.get("kind", "finetuning")
-    data = canonical_order(distribution.with_task_size(analysis_frame(table, kind), kind))
-    notes = _factor_notes(data)
-    present = [f for f in FACTORS if data[f].nunique() > 1]
-    models = _models(data, kind, k=k, forest_k=forest_k, settings=forest_settings or {},
-                     n_jobs=n_jobs, notes=notes)
-    if data["metric"].notna().sum() == 0:
-        notes.append("no run has its task's main metric: time against accuracy left out")
-    pooled_relation = pooled.pooled_relation(data)
-    notes.extend(pooled_relation["notes"])
-    correlations = descriptive.correlations(data)
-    fits = anova.one_way_fits(data)
+    response = response_named(metric)
+    notes: list[str] = []
+    if response is ENERGY:
+        require_energy(table, kind)
+        notes += energy_notes(table, kind)
+    data = canonical_order(distribution.with_task_size(
+        analysis_frame(table, kind, response), kind))
+    notes += _factor_notes(data)
+    models = _models(data, kind, response, k=k, forest_k=forest_k,
+                     settings=forest_settings or {}, n_jobs=n_jobs, notes=notes)
     return Analysis(
-        kind=kind, table=table, data=data, states=_states(table),
-        describe=descriptive.describe_time(data),
-        describe_by={f: descriptive.describe_time(data, by=f) for f in GROUPED_BY},
-        min_per_combination=descriptive.min_time_per_combination(data),
-        outliers=descriptive.outliers(data), correlations=correlations,
-        anova=anova.one_way_anova(data, fits=fits),
-        checks=anova.assumption_checks(data, fits=fits),
-        tukey=anova.tukey_hsd(data, present),
+        kind=kind, table=table, data=data, states=_states(table), response=response,
         loglinear=models["loglinear"], forest=models["forest"],
-        relation=accuracy.accuracy_relation(data), pareto=accuracy.pareto_front(data),
-        notes=notes, alternatives=models["alternatives"],
-        log_time=distribution.log_time_summary(data),
-        histogram=distribution.histogram_counts(data),
-        time_correlations=descriptive.time_correlations(correlations),
-        fair=groups.fair_comparisons(data),
-        fastest=groups.extreme_runs(data), slowest=groups.extreme_runs(data, fastest=False),
-        pooled=pooled_relation, noise=noise.noise_summary(data, kind),
-        factor_residuals=anova.residuals_by_factor(data, present, fits=fits),
+        alternatives=models["alternatives"], **_descriptive(data, kind, response),
+        **_anova(data, response), **_quality(data, response, notes), notes=notes,
         forest_settings=kind_forest_settings(kind, forest_settings),
     )
 
@@ -158,20 +196,20 @@ def write_outputs(analysis: Analysis, out_dir: str | os.PathLike, *, sources: li
 
 
 def build_report(sources: list[str], out_dir, kind: str = "finetuning", *,
-                 cache_dir=None, plots_on: bool = True, k: int = 5,
+                 metric: str = "time", cache_dir=None, plots_on: bool = True, k: int = 5,
                  forest_k: int | None = None,
                  forest_settings: dict[str, Any] | None = None) -> Path:
-    """Load `sources`, analyse, write everything into `out_dir`, return `report.md`'s path.
+    """Load `sources`, analyse `metric` ("time" or "energy"), write everything into `out_dir`,
+    return `report.md`'s path.
 
-    Data warnings from loading are kept in the report and `summary.json` and re-issued. Rows
-    from W&B exports get the exports' per-metric columns and, for the thesis's own files, their
-    position in the thesis's table (`export_extras`).
+    Data warnings from loading are kept in the report and `summary.json` and re-issued.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = with_export_extras(load_runs(sources, kind, cache_dir=cache_dir), kind)
+        table = load_runs(sources, kind, cache_dir=cache_dir)
     messages = [str(w.message) for w in caught]
-    analysis = analyze(table, kind, k=k, forest_k=forest_k, forest_settings=forest_settings)
+    analysis = analyze(table, kind, metric=metric, k=k, forest_k=forest_k,
+                       forest_settings=forest_settings)
     analysis.data_warnings = messages
     for w in caught:
         warnings.warn(w.message, w.category, stacklevel=2)

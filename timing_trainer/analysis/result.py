@@ -13,19 +13,20 @@ import pandas as pd
 
 from timing_trainer.analysis.forest import ForestResult
 from timing_trainer.analysis.regression import LoglinearResult
+from timing_trainer.analysis.response import TIME, TIME_DEFINITIONS, Response
 
-TIME_DEFINITIONS = {
-    "finetuning": "min of finetuning_time_list (every repeat of the whole fine-tuning), else "
-                  "finetuning_time",
-    "inference": "this project's runs: inference_time (min per-batch latency over full batches); "
-                 "the thesis's runs: min of inference_time_list[:-1] (its last, partial batch "
-                 "dropped); batch_size = the evaluation batch size",
-}
+__all__ = ["Analysis", "TIME_DEFINITIONS"]
 
 
 @dataclass
 class Analysis:
-    """Everything the report shows, as tables; `notes` say what could not be computed."""
+    """Everything the report shows, as tables; `notes` say what could not be computed.
+
+    The statistics are of `response` (time or energy): `data` holds it in `response.column` and
+    `response.log_column`; attributes named after time (`log_time`, `time_correlations`) hold the
+    figures of the analysed response. `power` is energy against time per model (`power`), empty
+    when no analysed run has both.
+    """
 
     kind: str
     table: pd.DataFrame
@@ -56,6 +57,9 @@ class Analysis:
     noise: dict[str, Any] = field(default_factory=dict)
     factor_residuals: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     forest_settings: dict[str, Any] = field(default_factory=dict)
+    response: Response = TIME
+    fair_left_out: list[str] = field(default_factory=list)
+    power: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def n_runs(self) -> int:

@@ -34,13 +34,15 @@ def results_files(folder: Path) -> list[str]:
 
 
 def flat_results(results: dict[str, Any]) -> dict[str, Any]:
-    """The results file as flat keys: config, environment and metrics beside the figures."""
+    """The results file as flat keys: config, environment and metrics beside the figures, and
+    `unavailable.FIGURE` for the reasons behind null figures (the energy columns read them)."""
     flat: dict[str, Any] = {}
     for section in ("config", "environment", "eval_metrics"):
         value = results.get(section)
         if isinstance(value, dict):
             flat.update({k: v for k, v in value.items() if not isinstance(v, dict)})
-    flat.update(flatten({k: v for k, v in results.items() if k in ("environment", "error")}))
+    flat.update(flatten({k: v for k, v in results.items()
+                         if k in ("environment", "error", "unavailable")}))
     flat.update({k: v for k, v in results.items()
                  if not isinstance(v, dict) and k != "evaluations"})
     return flat

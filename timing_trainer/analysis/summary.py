@@ -2,7 +2,10 @@
 
 Names are stable (other tools read them); a figure that cannot be computed is `null` with a
 `why_not` (or a note in `notes`) beside it, never silently absent. Non-finite numbers become
-`null`. The settings actually used (forest depth, test share, seeds, CV threshold, histogram
+`null`. `response` says what the figures are of: `time` (seconds; the keys `time`, `log_time`,
+`correlations_with_time`, ...) or `energy` (joules, `--metric energy`: the same figures under
+`energy`, `log_energy`, `correlations_with_energy`, ...). `energy_against_time` (per model: time,
+energy, average power) is there only when analysed runs carry energy. The settings actually used (forest depth, test share, seeds, CV threshold, histogram
 bins, task-size column) are recorded under `settings`.
 """
 
@@ -13,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from timing_trainer.analysis.result import TIME_DEFINITIONS, Analysis
+from timing_trainer.analysis.response import TIME_DEFINITIONS
+from timing_trainer.analysis.result import Analysis
 from timing_trainer.analysis.settings import CV_THRESHOLD, HISTOGRAM_BINS, TASK_SIZE_COLUMN
 
 
@@ -52,39 +56,54 @@ def _models(analysis: Analysis) -> dict[str, Any]:
 
 
 def _descriptive(analysis: Analysis) -> dict[str, Any]:
+    key = analysis.response.key
     return {
-        "time": analysis.describe.iloc[0].to_dict() if len(analysis.describe) else {},
-        "time_by_factor": {f: d for f, d in analysis.describe_by.items()},
-        "log_time": analysis.log_time,
+        key("{}"): analysis.describe.iloc[0].to_dict() if len(analysis.describe) else {},
+        key("{}_by_factor"): {f: d for f, d in analysis.describe_by.items()},
+        analysis.response.log_column: analysis.log_time,
         "histogram_20_bins": analysis.histogram,
-        "correlations_with_time": analysis.time_correlations,
-        "time_by_tokens_per_batch": analysis.describe_by.get("tokens_per_batch"),
-        "fair_comparisons": analysis.fair,
+        key("correlations_with_{}"): analysis.time_correlations,
+        key("{}_by_tokens_per_batch"): analysis.describe_by.get("tokens_per_batch"),
+        "fair_comparisons": analysis.fair, "fair_comparisons_left_out": analysis.fair_left_out,
         "fastest_runs": analysis.fastest, "slowest_runs": analysis.slowest,
     }
 
 
 def _pooled(analysis: Analysis) -> dict[str, Any]:
-    pooled = analysis.pooled or {}
+    pooled, name = analysis.pooled or {}, analysis.response.name
     return {"metric_correlations": pooled.get("correlations", pd.DataFrame()),
-            "accuracy_on_time": pooled.get("accuracy_on_time"),
-            "accuracy_on_log_time": pooled.get("accuracy_on_log_time")}
+            f"accuracy_on_{name}": pooled.get(f"accuracy_on_{name}"),
+            f"accuracy_on_log_{name}": pooled.get(f"accuracy_on_log_{name}")}
 
 
 def _settings(analysis: Analysis) -> dict[str, Any]:
     return {"random_forest": analysis.forest_settings,
             "task_size_column": TASK_SIZE_COLUMN.get(analysis.kind),
             "cv_threshold": CV_THRESHOLD, "histogram_bins": HISTOGRAM_BINS,
-            "row_order": "canonical (order_key, then run_id): figures do not depend on the "
-                         "order of the input table"}
+            "row_order": "canonical (order_key, then a hash of the run's content): figures do "
+                         "not depend on the order of the input table"}
+
+
+def _response(analysis: Analysis) -> dict[str, Any]:
+    """Which response the figures are of, and energy against time when runs carry both."""
+    response = analysis.response
+    out = {"response": response.name, "response_column": response.column,
+           "response_unit": response.unit,
+           "response_definition": response.definition(analysis.kind),
+           "time_definition": TIME_DEFINITIONS[analysis.kind]}
+    if len(analysis.power):
+        out["energy_against_time"] = analysis.power
+    return out
 
 
 def summary(analysis: Analysis) -> dict[str, Any]:
     """The figures of `summary.json` (names fixed: other tools read them)."""
-    pareto_columns = [c for c in ("run_id", "task", "model", "max_seq_length", "batch_size",
-                                  "time", "metric") if c in analysis.pareto]
+    column = analysis.response.column
+    pareto_columns = [c for c in dict.fromkeys(("run_id", "task", "model", "max_seq_length",
+                                                "batch_size", "time", column, "metric"))
+                      if c in analysis.pareto]
     return clean({
-        "kind": analysis.kind, "time_definition": TIME_DEFINITIONS[analysis.kind],
+        "kind": analysis.kind, **_response(analysis),
         "n_runs": analysis.n_runs, "n_finished": analysis.n_finished,
         "n_analysed": analysis.n_analysed, "states": analysis.states,
         "settings": _settings(analysis),
@@ -94,7 +113,7 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "tukey_hsd": analysis.tukey,
         **_models(analysis),
         "accuracy_relation": analysis.relation.to_dict(orient="records"),
-        "pooled_time_metric": _pooled(analysis),
+        analysis.response.key("pooled_{}_metric"): _pooled(analysis),
         "pareto_front": analysis.pareto[pareto_columns].to_dict(orient="records"),
         "notes": analysis.notes, "data_warnings": analysis.data_warnings,
     })

@@ -3,6 +3,11 @@
 Times follow the thesis's log-linear shape (multiplicative model and task effects, exponential in
 batch size and length) with log-normal noise, so a fit can be checked against the truth.
 Results are written in the `timing_results.json` schema, one folder per run.
+
+`energy`: None writes no energy keys (results from before energy was measured); "measured" the
+energy keys of schema version 3, each model drawing its own power (`MODEL_POWER_W`, log-normal
+noise), so energy = power x time; "unavailable" the keys as null with a reason in `unavailable`
+(a machine without NVML's energy counter or readable RAPL).
 """
 
 from __future__ import annotations
@@ -25,10 +30,43 @@ TASK_EFFECTS = {"rte": 1.0, "mrpc": 1.4, "cola": 2.5, "wnli": 0.3}
 LENGTHS = (128, 256, 512)
 BATCHES = (8, 16, 32)
 TRUE_LOG_SLOPES = {"batch_size": 0.004, "max_seq_length": 0.0045}
+MODEL_POWER_W = {  # average board power while fine-tuning; inference draws INFERENCE_POWER_SHARE
+    "google-bert/bert-base-uncased": 300.0, "distilbert/distilbert-base-uncased": 210.0,
+    "FacebookAI/roberta-base": 320.0, "albert/albert-base-v1": 260.0,
+}
+INFERENCE_POWER_SHARE = 0.7
+UNAVAILABLE_REASON = "no energy counter: nvidia-ml-py not installed and RAPL not readable"
+ENERGY_FIGURES = ("finetuning_energy_j", "finetuning_energy_j_list", "finetuning_avg_power_w",
+                  "inference_energy_j", "inference_energy_per_sample_j", "energy_source")
+
+
+def energy_figures(rng: np.random.Generator, power: float, times: list[float],
+                   total_inference: float, n_eval: int, noise: float) -> dict[str, Any]:
+    """The energy keys of one run that drew `power` watts (each iteration its own noise)."""
+    energies = [round(t * power * float(np.exp(rng.normal(0, noise))), 3) for t in times]
+    fastest = energies[int(np.argmin(times))]
+    inference = round(total_inference * power * INFERENCE_POWER_SHARE, 6)
+    return {"finetuning_energy_j": fastest, "finetuning_energy_j_list": energies,
+            "finetuning_avg_power_w": fastest / min(times), "inference_energy_j": inference,
+            "inference_energy_per_sample_j": inference / n_eval, "energy_source": "nvml"}
+
+
+def _energy(mode: str | None, rng, model: str, times, batch_times, n_eval: int, noise: float,
+            failed: bool) -> dict[str, Any]:
+    """The energy part of a result for `mode` (see the module's docstring)."""
+    if mode is None:
+        return {}
+    if mode == "unavailable" or failed:
+        reasons = {key: UNAVAILABLE_REASON if mode == "unavailable" else "the run failed"
+                   for key in ENERGY_FIGURES}
+        return {**dict.fromkeys(ENERGY_FIGURES), "unavailable": reasons}
+    return energy_figures(rng, MODEL_POWER_W[model], times, float(sum(batch_times)), n_eval,
+                          noise)
 
 
 def synthetic_results(n: int, *, seed: int = 0, failed_share: float = 0.05,
-                      noise: float = 0.05, base_time: float = 60.0) -> list[dict[str, Any]]:
+                      noise: float = 0.05, base_time: float = 60.0,
+                      energy: str | None = None) -> list[dict[str, Any]]:
     """`n` results dicts; about `failed_share` of them failed (OOM) without times."""
     rng = np.random.default_rng(seed)
     models, tasks = list(MODEL_EFFECTS), list(TASK_EFFECTS)
@@ -68,6 +106,8 @@ def synthetic_results(n: int, *, seed: int = 0, failed_share: float = 0.05,
             "inference_total_time": None if failed else float(sum(batch_times)),
             "eval_metrics": {} if failed else {task.main_metric_key: metric},
         }
+        result.update(_energy(energy, rng, model, times, batch_times, task.eval_size, noise,
+                              failed))
         out.append(result)
     return out
 

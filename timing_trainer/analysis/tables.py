@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from timing_trainer.analysis.alternatives import alternatives_table
+from timing_trainer.analysis.columns import LIST_COLUMNS as TABLE_LIST_COLUMNS
 from timing_trainer.analysis.result import Analysis
 from timing_trainer.atomic import atomic_write_text
 
-LIST_COLUMNS = ("finetuning_time_list", "inference_time_list", "history")
+LIST_COLUMNS = (*TABLE_LIST_COLUMNS, "history")
 
 
 def _csv(frame: pd.DataFrame, path: Path, index: bool = False) -> Path:
@@ -48,7 +49,7 @@ def write_tables(analysis: Analysis, out_dir: Path) -> list[Path]:
         "anova_assumptions.csv": analysis.checks, "tukey_hsd.csv": analysis.tukey,
         "accuracy_relation.csv": analysis.relation,
         "pareto_front.csv": analysis.pareto.drop(columns=list(LIST_COLUMNS), errors="ignore"),
-                "fair_comparisons.csv": analysis.fair, "fastest_runs.csv": analysis.fastest,
+        "fair_comparisons.csv": analysis.fair, "fastest_runs.csv": analysis.fastest,
         "slowest_runs.csv": analysis.slowest,
         "alternative_models.csv": alternatives_table(analysis.alternatives),
         "pooled_metric_correlations.csv": analysis.pooled.get("correlations", pd.DataFrame()),
@@ -61,4 +62,6 @@ def write_tables(analysis: Analysis, out_dir: Path) -> list[Path]:
         files.append(_csv(analysis.loglinear.coefficients, out_dir / "loglinear_coefficients.csv"))
     if analysis.forest:
         files.append(_csv(analysis.forest.importances, out_dir / "rf_importances.csv"))
+    if len(analysis.power):
+        files.append(_csv(analysis.power, out_dir / "energy_against_time.csv"))
     return files

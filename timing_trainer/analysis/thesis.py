@@ -82,6 +82,22 @@ THESIS_FILES: dict[str, tuple[str, ...]] = {
 
 # The thesis's published counts: finished runs of all runs in its files.
 THESIS_COUNTS = {"finetuning": (291, 342), "inference": (267, 297)}
+ROWS_PER_FILE = 100_000  # thesis_order_key = file rank * this + row in file
+
+
+def thesis_order_key(path: str | os.PathLike, kind: str, row: int) -> int | None:
+    """Row `row` of export `path`'s position in the table the thesis's `kind` notebook built
+    (its files concatenated in `THESIS_FILES` order); None for a file it did not use.
+
+    The thesis's random forest split and its Durbin-Watson statistics depend on that order;
+    `order.canonical_order` sorts by it, so they are reproduced whatever order rows arrive in.
+    A file is recognised by its folder and name (`finetuning/RTE_cased.csv`), as laid out by
+    `timing-trainer thesis-data`.
+    """
+    path = Path(path)
+    name = f"{path.parent.name}/{path.name}"
+    files = THESIS_FILES.get(kind, ())
+    return files.index(name) * ROWS_PER_FILE + row if name in files else None
 
 
 def thesis_files(root: str | os.PathLike, kind: str) -> list[str]:

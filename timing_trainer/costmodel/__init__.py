@@ -4,6 +4,7 @@
 `cross_validate` (validation.py) gives honest out-of-sample errors, `estimate_sweep`
 (sweep_estimate.py) predicts every run of a sweep YAML, and `report_section` (report.py) is the
 analysis report's section. `usable_runs` (selection.py) decides, and counts, which runs a fit
-may use; extrapolation.py tells how far a request lies outside them. Torch-free: pandas, numpy
-and the project's tables only.
+may use; extrapolation.py tells how far a request lies outside them. Energy is a second response
+of the same fit (response.py, energy.py: `fit_energy`), and sweep_costs.py turns a sweep's hours
+and kWh into money and emissions. Torch-free: pandas, numpy and the project's tables only.
 """

@@ -2,6 +2,10 @@
 
     timing-trainer predict --runs SOURCE... --cv leave-one-task-out [--kind K] [--json]
     timing-trainer predict --runs SOURCE... --sweep sweeps/sweep_rte_cased.yaml [--only bf16=false]
+        [--price-per-hour PRICE] [--grid-intensity GCO2E_PER_KWH]
+
+Where the runs carry energy, energy is predicted beside time (energy.py): `--cv` scores both,
+`--sweep` gives hours and kWh, and money and emissions at the given rates (sweep_costs.py).
 
 Light at import: pandas and the fit are imported when the command runs.
 """
@@ -23,7 +27,8 @@ def register(subparsers) -> None:
         "predict",
         help="predict run and sweep cost from measured runs (cost model)",
         description="Fit a first-principles cost model on measured runs; print its "
-        "cross-validated error (--cv) or the predicted time of every run of a sweep (--sweep).",
+        "cross-validated error (--cv) or the predicted time of every run of a sweep (--sweep). "
+        "Where the runs carry energy, energy is predicted and scored beside time.",
     )
     parser.add_argument("--runs", nargs="+", required=True, metavar="SOURCE",
                         help="run folders, W&B CSV/XLSX exports, or wandb:ENTITY/PROJECT[/SWEEP]")
@@ -40,6 +45,12 @@ def register(subparsers) -> None:
                         "the fitted runs' only device")
     parser.add_argument("--world-size", type=int, default=1,
                         help="processes (GPUs) per run for --sweep (default 1)")
+    parser.add_argument("--price-per-hour", metavar="PRICE",
+                        help="--sweep: price of an hour of machine time; adds money = hours x "
+                        "PRICE, with its interval")
+    parser.add_argument("--grid-intensity", metavar="G",
+                        help="--sweep: gCO2e per kWh of the machine's grid; adds emissions = "
+                        "kWh x G, with its interval (needs runs with energy)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run)
 
@@ -76,6 +87,8 @@ def _require_usable(table, kind: str, sources: list[str], caught: list) -> None:
 
 
 def _cross_validate(args: argparse.Namespace, table) -> str:
+    """Time's errors; energy's beside them where runs carry energy (else why not: one line)."""
+    from timing_trainer.costmodel.energy import cross_validate_energy
     from timing_trainer.costmodel.model import CostModelError
     from timing_trainer.costmodel.validation import cross_validate
 
@@ -83,12 +96,25 @@ def _cross_validate(args: argparse.Namespace, table) -> str:
     summary = result.summary()
     if summary["n"] == 0:
         raise CostModelError(f"{args.cv}: no run could be scored (too few runs per fold)")
+    energy, note = cross_validate_energy(table, args.kind, args.cv, k=args.k)
+    energy_summary = energy.summary() if energy is not None else None
+    if energy_summary is not None and energy_summary["n"] == 0:
+        energy_summary, note = None, f"not scored: {args.cv}: too few runs per fold"
     if args.json:
-        return json.dumps(summary, indent=2)
-    return (f"{args.kind} time, {args.cv}: n={summary['n']} "
-            f"(unscored {summary['n_unscored']}), absolute percentage error: median "
-            f"{summary['median_ape']:.2f}%, mean {summary['mean_ape']:.2f}%, "
-            f"p90 {summary['p90_ape']:.2f}%\nruns: {result.counts.describe()}")
+        return json.dumps({**summary, "energy": energy_summary, "energy_note": note or None},
+                          indent=2)
+    lines = [_cv_line(f"{args.kind} time", args.cv, summary),
+             f"runs: {result.counts.describe()}"]
+    if energy_summary is None:
+        return "\n".join([*lines, f"energy: {note}"])
+    return "\n".join([*lines, _cv_line(f"{args.kind} energy", args.cv, energy_summary),
+                      f"runs with energy: {energy.counts.describe()}"])
+
+
+def _cv_line(what: str, cv: str, summary: dict) -> str:
+    return (f"{what}, {cv}: n={summary['n']} (unscored {summary['n_unscored']}), absolute "
+            f"percentage error: median {summary['median_ape']:.2f}%, mean "
+            f"{summary['mean_ape']:.2f}%, p90 {summary['p90_ape']:.2f}%")
 
 
 def _checked_only(args: argparse.Namespace) -> dict[str, list[str]]:
@@ -102,7 +128,22 @@ def _checked_only(args: argparse.Namespace) -> dict[str, list[str]]:
     return only
 
 
-def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]]) -> str:
+def _checked_rates(args: argparse.Namespace):
+    """`--price-per-hour` and `--grid-intensity`: numbers >= 0, for `--sweep` only; checked
+    before anything is read or fitted."""
+    from timing_trainer.costmodel.sweep_costs import RATE_OPTIONS, Rates, parse_rate
+
+    given = {name: getattr(args, name) for name in RATE_OPTIONS}
+    if args.cv:
+        for name, value in given.items():
+            if value is not None:
+                raise CliError(f"{RATE_OPTIONS[name]} prices a sweep's estimate; use it with "
+                               "--sweep, not --cv")
+    return Rates(**{name: parse_rate(RATE_OPTIONS[name], value) for name, value in given.items()})
+
+
+def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]], rates) -> str:
+    from timing_trainer.costmodel.energy import fit_energy
     from timing_trainer.costmodel.model import fit_cost_model, usable_runs
     from timing_trainer.costmodel.sweep_estimate import estimate_sweep, format_estimate
 
@@ -112,19 +153,22 @@ def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]]) -> st
                       "(no table entry, no local config.json) and are not in the fit",
                       stacklevel=2)
     estimate = estimate_sweep(model, args.sweep, fitted=usable_runs(table)[0], only=only,
-                              device=args.device, world_size=args.world_size)
+                              device=args.device, world_size=args.world_size,
+                              energy=fit_energy(table, args.kind), rates=rates)
     return json.dumps(estimate.to_dict(), indent=2) if args.json else format_estimate(estimate)
 
 
 def run(args: argparse.Namespace) -> int:
     """Checks, load, fit: warnings collected and printed once each, one line apiece, before
     the result; on a refusal only its one line is printed."""
+    rates = _checked_rates(args)
     only = _checked_only(args) if args.sweep else {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = _load(args.runs, args.kind)
         _require_usable(table, args.kind, args.runs, caught)
-        text = _cross_validate(args, table) if args.cv else _estimate(args, table, only)
+        text = (_cross_validate(args, table) if args.cv
+                else _estimate(args, table, only, rates))
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"warning: {message}", file=sys.stderr)
     print(text)

@@ -41,6 +41,7 @@ from timing_trainer.costmodel.extrapolation import (
     outside_factors,
 )
 from timing_trainer.costmodel.features import KINDS, PHYSICS_TERMS, run_features
+from timing_trainer.costmodel.response import TIME, Response
 from timing_trainer.costmodel.selection import RunCounts, finished, usable_runs
 from timing_trainer.costmodel.solver import robust_fit
 from timing_trainer.errors import CliError
@@ -107,6 +108,7 @@ class CostModel:
     interval_notes: dict[str, str] = field(default_factory=dict)
     n_without_shape: int = 0
     counts: RunCounts | None = None  # runs read, used, and left out (by reason)
+    response: Response = TIME  # what is predicted: time (s), or energy (J, energy.py)
 
     @property
     def n_fitted(self) -> int:
@@ -142,7 +144,7 @@ class CostModel:
         return pd.DataFrame(rows)
 
     def predict_features(self, feats: pd.DataFrame, *, strict: bool = False) -> pd.DataFrame:
-        """Predicted time (s) per feature row: `predicted`, `lower`, `upper`, `support`,
+        """Predicted time (s), or energy (J), per feature row: `predicted`, `lower`, `upper`, `support`,
         `extrapolated` (model size, length or batch size outside the fitted range),
         `interval_note` (why `lower`/`upper` are missing, "" where they are given).
 
@@ -233,24 +235,28 @@ def _arch_shape(feats: pd.DataFrame) -> pd.Series:
 def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
                    config: CostModelConfig | None = None, *, calibrate: bool = True,
                    search_dirs: tuple[Path, ...] = (), feats: pd.DataFrame | None = None,
-                   ) -> CostModel:
-    """Fit on the finished runs of `table`; `calibrate` adds prediction intervals (runs CVs)."""
+                   response: Response = TIME) -> CostModel:
+    """Fit on the finished runs of `table`; `calibrate` adds prediction intervals (runs CVs).
+
+    `response`: what to fit, time (the default) or energy (see energy.py, which prepares the
+    table's energy column); the physics, the effects and the intervals are the same.
+    """
     if kind not in KINDS:
         raise CostModelError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     config = config or CostModelConfig()
-    runs, counts = usable_runs(table)
+    runs, counts = usable_runs(table, response)
     if runs.empty:
-        raise CostModelError(f"no finished runs with a usable {kind} time to fit the cost "
-                             f"model on ({counts.describe()})")
+        raise CostModelError(f"no finished runs with a usable {kind} {response.name} to fit "
+                             f"the cost model on ({counts.describe()})")
     feats = (run_features(runs, kind, search_dirs) if feats is None
              else feats.loc[runs.index])
-    y = np.log(runs["time"].to_numpy(float))
+    y = np.log(runs[response.column].to_numpy(float))
     usable = feats["has_shape"].to_numpy(bool)
     if not usable.any():
         names = ", ".join(sorted(set(feats["model_key"]))[:5])
         raise CostModelError(f"no finished run has a model of known size ({names})")
     model = CostModel(kind, config, {}, tuple(search_dirs),
-                      n_without_shape=int((~usable).sum()), counts=counts)
+                      n_without_shape=int((~usable).sum()), counts=counts, response=response)
     feats, y = feats.loc[usable], y[usable]
     for platform, rows in feats.groupby("platform", sort=False):
         if len(rows) < config.min_runs:
@@ -259,7 +265,8 @@ def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
         model.fits[platform] = _fit_platform(platform, rows, y[pos], kind, config)
     if not model.fits:
         raise CostModelError(
-            f"too few finished runs to fit any platform (need {config.min_runs} per platform)")
+            f"too few finished runs with a usable {response.name} to fit any platform "
+            f"(need {config.min_runs} per platform)")
     if calibrate:
         from timing_trainer.costmodel.validation import calibrate_intervals
 

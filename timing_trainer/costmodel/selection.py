@@ -2,7 +2,9 @@
 
 A run is used when its state is `finished` and its analysed time (the `time` column) is a number
 of seconds a measurement can be: finite, positive and at most the analysis's `MAX_SECONDS`
-(`timing_trainer.analysis.times`: 1e7 s). The analysis's loader (`load_runs`) already reads other
+(`timing_trainer.analysis.times`: 1e7 s). The same rule, with the response's own column and
+bound, picks the runs of an energy fit (response.py); a run without energy is counted there by
+the reason its energy is missing. The analysis's loader (`load_runs`) already reads other
 times as missing, with a warning; a table handed to `fit_cost_model` or `cross_validate` directly
 gets the same rule here, so `inf`, `NaN` or `1e300` never reach a fit or a score (one `Infinity`
 in 60 runs turned a k-fold median error of 8.4% into 18.0%).
@@ -18,6 +20,9 @@ import pandas as pd
 
 from timing_trainer.analysis.errors import RunsDataWarning
 from timing_trainer.analysis.times import MAX_SECONDS
+from timing_trainer.costmodel.response import TIME, Response
+
+__all__ = ["MAX_SECONDS", "RunCounts", "finished", "usable_runs"]
 
 _SHOWN = 5  # run ids named in a message
 
@@ -29,57 +34,82 @@ class RunCounts:
     read: int
     used: int
     not_finished: dict[str, int] = field(default_factory=dict)  # state -> runs
-    bad_time: int = 0  # finished, but the time is missing, not finite, <= 0 or > MAX_SECONDS
+    bad_time: int = 0  # finished, but the value is missing, not finite, <= 0 or too large
     bad_time_runs: tuple[str, ...] = ()  # the first few of those, by run id
+    response: Response = TIME  # what the value is (time or energy)
+    left_out: dict[str, int] = field(default_factory=dict)  # finished; why no value -> runs
 
     def to_dict(self) -> dict:
-        return {"n_read": self.read, "n_used": self.used,
-                "n_not_finished": sum(self.not_finished.values()),
-                "not_finished_states": dict(self.not_finished),
-                "n_without_time": self.bad_time}
+        out = {"n_read": self.read, "n_used": self.used,
+               "n_not_finished": sum(self.not_finished.values()),
+               "not_finished_states": dict(self.not_finished),
+               f"n_without_{self.response.name}": self.bad_time + sum(self.left_out.values())}
+        if self.left_out:
+            out[f"without_{self.response.name}_reasons"] = dict(self.left_out)
+        return out
 
     def describe(self) -> str:
         """One line: `18 runs read, 16 used; left out: 1 running, 1 finished without a time`."""
         parts = [f"{n} {state}" for state, n in sorted(self.not_finished.items())]
+        parts += [f"{n} finished {reason}" for reason, n in self.left_out.items()]
         if self.bad_time:
             ids = ", ".join(self.bad_time_runs)
             more = ", ..." if self.bad_time > len(self.bad_time_runs) else ""
-            parts.append(f"{self.bad_time} finished without a usable time (missing, not finite, "
-                         f"not positive or over {MAX_SECONDS:g} s: {ids}{more})")
+            r = self.response
+            parts.append(f"{self.bad_time} finished without a usable {r.name} (missing, not "
+                         f"finite, not positive or over {r.max_value:g} {r.unit}: {ids}{more})")
         left = f"; left out: {', '.join(parts)}" if parts else ""
         return f"{self.read} run(s) read, {self.used} used{left}"
 
 
-def usable_runs(table: pd.DataFrame | None) -> tuple[pd.DataFrame, RunCounts]:
-    """The runs a fit may use (their `time` as float seconds), and the counts of the rest.
+def usable_runs(table: pd.DataFrame | None,
+                response: Response = TIME) -> tuple[pd.DataFrame, RunCounts]:
+    """The runs a fit may use (their `response.column` as float), and the counts of the rest.
 
     The runs come in `run_id` order (where the table has one), so that a k-fold split, and so
     every figure, is the same however the sources were listed or read.
 
-    A time that is present but unusable (`inf`, `-1`, `1e300`: what the loader did not already
-    read as missing) also gives one `RunsDataWarning` naming the runs.
+    A value that is present but unusable (`inf`, `-1`, `1e300`: what the loader did not already
+    read as missing) also gives one `RunsDataWarning` naming the runs. A missing value with a
+    reason in `response.reason_column` is counted under that reason.
     """
-    if table is None or len(table) == 0 or "time" not in table:
+    column = response.column
+    if table is None or len(table) == 0 or column not in table:
         empty = pd.DataFrame() if table is None else table.iloc[0:0]
-        return empty, RunCounts(read=0 if table is None else len(table), used=0)
+        return empty, RunCounts(read=0 if table is None else len(table), used=0,
+                                response=response)
     state = (table["state"].astype("string").str.strip().str.lower().fillna("unknown")
              if "state" in table else pd.Series("finished", index=table.index))
-    times = pd.to_numeric(table["time"], errors="coerce").astype(float)
-    good_time = np.isfinite(times) & (times > 0) & (times <= MAX_SECONDS)
+    values = pd.to_numeric(table[column], errors="coerce").astype(float)
+    good = (np.isfinite(values) & (values > 0) & (values <= response.max_value)).to_numpy(bool)
     is_finished = (state == "finished").to_numpy(bool)
-    used = is_finished & good_time.to_numpy(bool)
-    bad = is_finished & ~good_time.to_numpy(bool)
+    used, bad = is_finished & good, is_finished & ~good
+    reasons = _reasons(table, response, bad)
+    bad = bad & (reasons == "")
     ids = _run_ids(table)
-    present = bad & times.notna().to_numpy(bool)
-    _warn_unusable(ids[present], times.to_numpy(float)[present])
+    present = bad & values.notna().to_numpy(bool)
+    _warn_unusable(ids[present], values.to_numpy(float)[present], response)
     counts = RunCounts(
         read=len(table), used=int(used.sum()),
         not_finished={str(s): int(n) for s, n in state[~is_finished].value_counts().items()},
-        bad_time=int(bad.sum()), bad_time_runs=tuple(ids[bad][:_SHOWN]))
-    runs = table.loc[used].assign(time=times[used])
+        bad_time=int(bad.sum()), bad_time_runs=tuple(ids[bad][:_SHOWN]), response=response,
+        left_out={str(r): int(n) for r, n in pd.Series(reasons[reasons != ""]).value_counts()
+                  .items()})
+    runs = table.loc[used].assign(**{column: values[used]})
     if "run_id" in runs:
         runs = runs.iloc[np.argsort(runs["run_id"].astype(str).to_numpy(), kind="stable")]
     return runs, counts
+
+
+def _reasons(table: pd.DataFrame, response: Response, bad: np.ndarray) -> np.ndarray:
+    """Per run, why its value is missing ("" where no reason is given, or it is not missing)."""
+    out = np.full(len(table), "", dtype=object)
+    if response.reason_column and response.reason_column in table:
+        given = table[response.reason_column].astype(object).to_numpy()
+        for i in np.flatnonzero(bad):
+            if isinstance(given[i], str) and given[i]:
+                out[i] = given[i]
+    return out
 
 
 def finished(table: pd.DataFrame | None) -> pd.DataFrame:
@@ -93,10 +123,13 @@ def _run_ids(table: pd.DataFrame) -> np.ndarray:
     return np.array([f"row {i}" for i in table.index], dtype=object)
 
 
-def _warn_unusable(ids: np.ndarray, values: np.ndarray) -> None:
+def _warn_unusable(ids: np.ndarray, values: np.ndarray, response: Response) -> None:
     if len(values) == 0:
         return
-    shown = ", ".join(f"{i} ({v:g} s)" for i, v in zip(ids[:_SHOWN], values[:_SHOWN]))
-    warnings.warn(f"{len(values)} finished run(s) have a time that is not a measurement (not "
-                  f"finite, not positive or over {MAX_SECONDS:g} s) and are left out of the "
-                  f"cost model: {shown}", RunsDataWarning, stacklevel=3)
+    unit, name = response.unit, response.name
+    shown = ", ".join(f"{i} ({v:g} {unit})" for i, v in zip(ids[:_SHOWN], values[:_SHOWN]))
+    article = "an" if name[0] in "aeiou" else "a"
+    warnings.warn(f"{len(values)} finished run(s) have {article} {name} that is not a "
+                  f"measurement (not finite, not positive or over {response.max_value:g} {unit}) "
+                  f"and are left out of the cost model's {name} fit: {shown}", RunsDataWarning,
+                  stacklevel=3)

@@ -3,7 +3,9 @@
 A fine-tuning run's cost is its predicted fine-tuning time x `finetuning_iters` (every repeat
 redoes the whole fine-tuning); an inference run's is its predicted per-batch latency x the
 number of evaluation batches (one pass over the evaluation set). Model loading, tokenization and
-evaluation are not included: they are outside the clock the fit was made on.
+evaluation are not included: they are outside the clock the fit was made on. Where the fitted
+runs carry energy, each run's energy is predicted alike (energy.py), and the estimate gives hours,
+kWh and, at a price per hour and a grid's intensity, money and emissions (sweep_costs.py).
 
 The total's interval adds the runs' lower and upper bounds: it assumes their errors move
 together (one device, one fit), which is conservative and the honest default, since a model's
@@ -24,9 +26,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timing_trainer.costmodel.energy import EnergyFit
 from timing_trainer.costmodel.extrapolation import headline as extrapolation_headline
 from timing_trainer.costmodel.features import PLATFORM_SEP, run_features
 from timing_trainer.costmodel.model import CostModel, CostModelError
+from timing_trainer.costmodel.sweep_costs import (
+    Amount,
+    Rates,
+    add_run_costs,
+    format_totals,
+    kwh_cells,
+    sweep_totals,
+)
 from timing_trainer.errors import CliError
 from timing_trainer.models import short_model_name
 from timing_trainer.tasks import UnknownTaskError, get_task
@@ -46,6 +57,15 @@ class SweepEstimate:
     runs: pd.DataFrame  # parameters, predicted, lower, upper, interval_note, repeats, run_time..
     extrapolation: str = ""  # the headline's sentence when the runs lie far outside the fit
     fit: str = ""  # how many runs the fit used, and why the others were left out
+    rates: Rates = Rates()  # price per hour and grid intensity, where given
+    energy_fit: str = ""  # how many runs the energy fit used ("" without an energy fit)
+    energy_note: str = ""  # why energy is not predicted ("" where it is)
+    energy_source: str = ""  # what the fitted joules count (nvml, rapl, nvml+rapl)
+
+    @property
+    def totals(self) -> dict[str, Amount | None]:
+        """Hours, kWh, money and emissions of the whole sweep (sweep_costs.py)."""
+        return sweep_totals(self.runs, self.rates, self.energy_note)
 
     @property
     def interval_notes(self) -> list[str]:
@@ -79,6 +99,12 @@ class SweepEstimate:
             "total_interval_note": self.total_interval_note or None,
             "interval_notes": self.interval_notes,
             "extrapolation": self.extrapolation or None, "fit": self.fit,
+            "energy_fit": self.energy_fit or None, "energy_note": self.energy_note or None,
+            "energy_source": self.energy_source or None,
+            "price_per_hour": self.rates.price_per_hour,
+            "grid_intensity_gco2e_per_kwh": self.rates.grid_intensity,
+            "costs": {name: amount.to_dict() if amount else None
+                      for name, amount in self.totals.items()},
             "runs": [{k: _plain(v) for k, v in row.items()}
                      for row in self.runs.to_dict("records")],
         }
@@ -203,8 +229,14 @@ def choose_device(model: CostModel, device: str | None) -> tuple[str, str | None
 
 def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame | None = None,
                    only: dict[str, list[str]] | None = None, device: str | None = None,
-                   world_size: int = 1) -> SweepEstimate:
-    """Predict every run of the sweep at `path` on `device` (strict: refuses what it cannot)."""
+                   world_size: int = 1, energy: EnergyFit | None = None,
+                   rates: Rates = Rates()) -> SweepEstimate:
+    """Predict every run of the sweep at `path` on `device` (strict: refuses what it cannot).
+
+    `energy`: the energy fit of the same runs (energy.py); without one, or where it cannot
+    answer, the estimate gives hours and says why there is no energy. `rates`: price per hour
+    and grid intensity, for money and emissions.
+    """
     name, runs = sweep_runs(path, only, model.kind)
     dev, gpu = choose_device(model, device)
     table = runs_table(runs, device=dev, gpu_name=gpu, world_size=world_size, fitted=fitted)
@@ -217,8 +249,32 @@ def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame |
             f"{'; '.join(model.platforms)}); restrict the sweep, e.g. --only bf16=false, or "
             f"measure such runs first (fitted precisions: {', '.join(precisions)})")
     out = _run_costs(model, table, model.predict_features(feats, strict=True))
+    energy_pred, energy_note = _energy_prediction(energy, feats)
+    add_run_costs(out, energy_pred, rates)
     return SweepEstimate(name, model.kind, feats["platform"].iloc[0], out,
-                         extrapolation=_headline(model, feats), fit=model.fit_summary())
+                         extrapolation=_headline(model, feats), fit=model.fit_summary(),
+                         rates=rates, energy_note=energy_note,
+                         energy_fit=(f"energy {energy.model.fit_summary()}"
+                                     if energy_pred is not None else ""),
+                         energy_source=energy.source if energy_pred is not None else "")
+
+
+def _energy_prediction(energy: EnergyFit | None, feats: pd.DataFrame,
+                       ) -> tuple[pd.DataFrame | None, str]:
+    """(the energy model's predictions of the sweep's runs, "") or (None, why there are none)."""
+    if energy is None:
+        return None, "not predicted: no energy fit"
+    if energy.model is None:
+        return None, energy.note
+    fitted = energy.model.platforms
+    if not set(feats["platform"]) & set(fitted):
+        return None, (f"not predicted: the runs with energy ran on {'; '.join(fitted)}, "
+                      f"not on this sweep's {'; '.join(sorted(set(feats['platform'])))}")
+    pred = energy.model.predict_features(feats)
+    unfitted = ~feats["platform"].isin(fitted)
+    pred.loc[unfitted, "interval_note"] = ("no run with energy on its platform ("
+                                           + feats.loc[unfitted, "platform"] + ")")
+    return pred, ""
 
 
 def _run_costs(model: CostModel, table: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:
@@ -248,32 +304,47 @@ def _headline(model: CostModel, feats: pd.DataFrame) -> str:
 
 
 def format_estimate(est: SweepEstimate) -> str:
-    """A plain-text table of the runs and the total, hours where it helps.
+    """A plain-text table of the runs and the total, hours where it helps; kWh beside the time
+    where energy is predicted, and the totals of energy, money and emissions under it.
 
     The headline says what the fit stands on and, when the runs lie far outside it, that the
     prediction is an extrapolation; a run without an interval points to a numbered reason.
     """
     what = ("fine-tuning time x finetuning_iters" if est.kind == "finetuning"
             else "per-batch latency x evaluation batches")
+    energy = "run_kwh" in est.runs
     lines = [f"sweep {est.name}: {len(est.runs)} runs on {est.platform} ({what}; 90% intervals)"]
-    lines += [line for line in (est.fit, est.extrapolation) if line]
+    lines += [line for line in (est.fit, est.energy_fit, est.extrapolation) if line]
     lines.append(f"{'task':<6} {'model':<26} {'len':>4} {'batch':>5} {'prec':>5} "
-                 f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}  support")
+                 f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}"
+                 + (f" {'kWh':>8} {'kWh interval':>20}" if energy else "") + "  support")
     notes = est.interval_notes
-    batch_col = "batch_size" if est.kind == "finetuning" else "eval_batch_size"
-    for r in est.runs.itertuples():
-        cell = (f"none ({notes.index(r.interval_note) + 1})" if r.interval_note
-                else _interval(r.run_time_low, r.run_time_high))
-        lines.append(
-            f"{r.task:<6} {r.model:<26} {int(r.max_seq_length):>4} {int(getattr(r, batch_col)):>5} "
-            f"{r.precision:>5} {_hms(r.predicted):>10} {int(r.repeats):>4} {_hms(r.run_time):>10} "
-            f"{cell:>23}  {r.support}")
+    if energy:
+        notes += [n for n in pd.unique(est.runs["energy_interval_note"].fillna("").astype(str))
+                  if n and n not in notes]
+    lines += [_run_line(r, est.kind, notes, energy) for r in est.runs.itertuples()]
     lines += [f"({i}) {note}" for i, note in enumerate(notes, 1)]
     total, low, high = est.total
     interval = (f"no 90% interval: {est.total_interval_note}" if est.total_interval_note
                 else f"90% interval {_interval(low, high)}")
     lines.append(f"total: {_hms(total)} ({total / 3600:.2f} h), {interval}")
+    lines += format_totals(est.totals, est.rates, est.energy_source)
     return "\n".join(lines)
+
+
+def _run_line(r, kind: str, notes: list[str], energy: bool) -> str:
+    """One run of the table; an interval it lacks points to its numbered reason."""
+    batch = r.batch_size if kind == "finetuning" else r.eval_batch_size
+    cell = (f"none ({notes.index(r.interval_note) + 1})" if r.interval_note
+            else _interval(r.run_time_low, r.run_time_high))
+    line = (f"{r.task:<6} {r.model:<26} {int(r.max_seq_length):>4} {int(batch):>5} "
+            f"{r.precision:>5} {_hms(r.predicted):>10} {int(r.repeats):>4} {_hms(r.run_time):>10} "
+            f"{cell:>23}")
+    if energy:
+        kwh, kwh_interval = kwh_cells(r.run_kwh, r.run_kwh_low, r.run_kwh_high)
+        note = r.energy_interval_note
+        line += f" {kwh:>8} {(f'none ({notes.index(note) + 1})' if note else kwh_interval):>20}"
+    return f"{line}  {r.support}"
 
 
 def _interval(low: float, high: float) -> str:

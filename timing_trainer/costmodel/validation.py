@@ -2,7 +2,7 @@
 
 A held-out run is predicted by a model fitted without it (and, for the grouped modes, without
 every run of its task or model). The error is the absolute percentage error of the predicted
-against the measured time; the summary is its median, mean and 90th percentile.
+against the measured time (or energy: `response`, see response.py); the summary is its median, mean and 90th percentile.
 
 Leave-one-model-out needs the held-out model's shape (its FLOPs); a model with no shape
 information is never in a fit in the first place (it has no features), so its runs are counted
@@ -26,6 +26,7 @@ from timing_trainer.costmodel.model import (
     _log_predict,
     _support,
 )
+from timing_trainer.costmodel.response import TIME, Response
 from timing_trainer.costmodel.selection import RunCounts, usable_runs
 
 CV_MODES = ("kfold", "leave-one-task-out", "leave-one-model-out")
@@ -36,8 +37,9 @@ class CVResult:
     """Per-run out-of-fold predictions and the summary figures."""
 
     cv: str
-    runs: pd.DataFrame  # run_id, task, model, ..., time, predicted, ape, fold, support
+    runs: pd.DataFrame  # run_id, task, model, ..., time (or energy), predicted, ape, fold, ..
     counts: RunCounts | None = None  # runs read, used, and left out (by reason)
+    response: Response = TIME
 
     def summary(self) -> dict:
         """`n` scored runs, `n_unscored`, the APE figures, then how many runs were read and
@@ -95,29 +97,30 @@ def out_of_fold(feats: pd.DataFrame, y: np.ndarray, groups: np.ndarray, kind: st
 
 def cross_validate(table: pd.DataFrame, kind: str = "finetuning", cv: str = "kfold", *,
                    k: int = 10, seed: int = 0, config: CostModelConfig | None = None,
-                   search_dirs=()) -> CVResult:
+                   search_dirs=(), response: Response = TIME) -> CVResult:
     """Out-of-fold predictions of every finished run, for one CV mode."""
     if cv not in CV_MODES:
         raise CostModelError(f"unknown cv mode {cv!r}; use one of {', '.join(CV_MODES)}")
     config = config or CostModelConfig()
-    runs, counts = usable_runs(table)
+    runs, counts = usable_runs(table, response)
     if runs.empty:
-        raise CostModelError(f"no finished runs with a usable {kind} time to cross-validate "
-                             f"({counts.describe()})")
+        raise CostModelError(f"no finished runs with a usable {kind} {response.name} to "
+                             f"cross-validate ({counts.describe()})")
     feats = run_features(runs, kind, search_dirs)
-    y = np.log(runs["time"].to_numpy(float))
+    measured = response.column
+    y = np.log(runs[measured].to_numpy(float))
     groups = fold_labels(feats, runs, cv, k, seed)
     if len(pd.unique(groups)) < 2:
         raise CostModelError(f"{cv} needs at least two groups; the runs have one")
     pred, support = out_of_fold(feats, y, groups, kind, config)
     keep = [c for c in ("run_id", "task", "model", "max_seq_length", "batch_size",
-                        "eval_batch_size", "time") if c in runs]
+                        "eval_batch_size", measured) if c in runs]
     out = runs[keep].reset_index(drop=True).copy()
     out["predicted"] = np.exp(pred)
-    out["ape"] = np.abs(out["predicted"] / out["time"] - 1.0) * 100.0
+    out["ape"] = np.abs(out["predicted"] / out[measured] - 1.0) * 100.0
     out["fold"] = groups
     out["support"] = support
-    return CVResult(cv, out, counts)
+    return CVResult(cv, out, counts, response)
 
 
 def level_residuals(feats: pd.DataFrame, y: np.ndarray, kind: str, config: CostModelConfig,

@@ -318,6 +318,8 @@ class GlueRun:
         if data.get("finetuning_time") is not None:
             n = len(data.get("finetuning_time_list") or [])
             parts.append(f"finetuning_time {data['finetuning_time']:.3f} s (min of {n})")
+        if data.get("finetuning_energy_j") is not None:  # energy (issue 13)
+            parts.append(f"{data['finetuning_energy_j']:.1f} J ({data['energy_source']})")
         if data.get("inference_time") is not None:
             parts.append(f"inference_time {data['inference_time'] * 1e3:.2f} ms/batch")
         for key, value in (data.get("eval_metrics") or {}).items():
