@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from costmodel_runs import SMALL_SWEEP
 
 from timing_trainer.analysis.errors import RunsDataWarning
 from timing_trainer.costmodel.energy import (
@@ -24,23 +25,7 @@ from timing_trainer.costmodel.synthetic import (
 )
 
 MODELS = ("bert-base-uncased", "distilbert-base-uncased", "albert-base-v1", "xlnet-base-cased")
-SWEEP = """\
-name: small
-method: grid
-parameters:
-  task_name:
-    value: mrpc
-  model_name_or_path:
-    values: [google-bert/bert-base-uncased, distilbert/distilbert-base-uncased]
-  max_seq_length:
-    values: [128, 256]
-  per_device_train_batch_size:
-    value: 16
-  num_train_epochs:
-    value: 1
-  finetuning_iters:
-    value: 3
-"""
+SWEEP = SMALL_SWEEP
 CPU_ONLY = "no readable RAPL counter (/sys/class/powercap not present)"
 
 

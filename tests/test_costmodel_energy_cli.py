@@ -10,27 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from costmodel_runs import SMALL_SWEEP, write_run_folders
 
 from timing_trainer.cli import main
 from timing_trainer.costmodel.synthetic import synthetic_runs, with_energy
 
-SWEEP = """\
-name: small
-method: grid
-parameters:
-  task_name:
-    value: mrpc
-  model_name_or_path:
-    values: [google-bert/bert-base-uncased, distilbert/distilbert-base-uncased]
-  max_seq_length:
-    values: [128, 256]
-  per_device_train_batch_size:
-    value: 16
-  num_train_epochs:
-    value: 1
-  finetuning_iters:
-    value: 3
-"""
+SWEEP = SMALL_SWEEP
 CPU_ONLY = "RAPL not readable: /sys/class/powercap/intel-rapl absent"
 ENERGY_KEYS = ("finetuning_energy_j", "finetuning_energy_j_list", "finetuning_avg_power_w",
                "energy_source")
@@ -52,29 +37,15 @@ def sweep_file(tmp_path):
 def write_runs(root: Path, table: pd.DataFrame, *, energy: bool) -> Path:
     """Run folders as the GLUE program writes them: energy figures, or null ones with the
     reason in `unavailable` (a CPU without readable RAPL)."""
-    for row in table.to_dict("records"):
-        folder = root / str(row["run_id"])
-        folder.mkdir(parents=True)
-        config = {
-            "task_name": row["task"], "model_name_or_path": row["model_name_or_path"],
-            "max_seq_length": int(row["max_seq_length"]),
-            "per_device_train_batch_size": int(row["batch_size"]),
-            "per_device_eval_batch_size": int(row["eval_batch_size"]),
-            "num_train_epochs": 1, "finetuning_iters": 3, "precision": "fp32",
-            "n_train_samples": int(row["n_train"]), "n_eval_samples": int(row["n_eval"]),
-        }
-        t = row["time"]
-        result = {"status": "finished", "config": config, "finetuning_time": t,
-                  "finetuning_time_list": [t] * 3, "environment": {"device": "cpu"}}
-        if energy:
-            e = row["finetuning_energy_j"]
-            result.update(finetuning_energy_j=e, finetuning_energy_j_list=[e] * 3,
-                          finetuning_avg_power_w=e / t, energy_source="rapl", unavailable={})
-        else:
-            result.update({key: None for key in ENERGY_KEYS})
-            result["unavailable"] = {key: CPU_ONLY for key in ENERGY_KEYS}
-        (folder / "timing_results.json").write_text(json.dumps(result))
-    return root
+    def figures(row):
+        if not energy:
+            return {**{key: None for key in ENERGY_KEYS},
+                    "unavailable": {key: CPU_ONLY for key in ENERGY_KEYS}}
+        e, t = row["finetuning_energy_j"], row["time"]
+        return {"finetuning_energy_j": e, "finetuning_energy_j_list": [e] * 3,
+                "finetuning_avg_power_w": e / t, "energy_source": "rapl", "unavailable": {}}
+
+    return write_run_folders(root, table, figures)
 
 
 def predict(*args: str) -> subprocess.CompletedProcess:

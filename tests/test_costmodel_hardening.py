@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from costmodel_runs import write_run_folders
 
 from timing_trainer.analysis.errors import RunsDataWarning
 from timing_trainer.cli import main
@@ -38,23 +39,9 @@ def runs():
     return synthetic_runs(noise=0.1, seed=4, tasks=("rte", "mrpc", "cola", "stsb")).head(60)
 
 
-def write_runs(root: Path, table: pd.DataFrame, *, model_paths: bool = False) -> Path:
+def write_runs(root: Path, table: pd.DataFrame) -> Path:
     """Runs as `timing_results.json` folders, the form a local sweep leaves behind."""
-    for row in table.to_dict("records"):
-        folder = root / str(row["run_id"])
-        folder.mkdir(parents=True)
-        config = {
-            "task_name": row["task"], "model_name_or_path": row["model_name_or_path"],
-            "max_seq_length": int(row["max_seq_length"]),
-            "per_device_train_batch_size": int(row["batch_size"]),
-            "per_device_eval_batch_size": int(row["eval_batch_size"]),
-            "num_train_epochs": 1, "finetuning_iters": 3, "precision": "fp32",
-            "n_train_samples": int(row["n_train"]), "n_eval_samples": int(row["n_eval"]),
-        }
-        result = {"status": row["state"], "config": config, "finetuning_time": row["time"],
-                  "finetuning_time_list": [row["time"]] * 3, "environment": {"device": "cpu"}}
-        (folder / "timing_results.json").write_text(json.dumps(result))
-    return root
+    return write_run_folders(root, table)
 
 
 def predict(*args: str, limit_mb: int | None = None) -> subprocess.CompletedProcess:

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from costmodel_runs import SMALL_SWEEP, write_run_folders
 
 from timing_trainer.cli import main
 from timing_trainer.costmodel.model import CostModelError, fit_cost_model
@@ -15,25 +16,7 @@ from timing_trainer.costmodel.sweep_estimate import estimate_sweep
 from timing_trainer.costmodel.synthetic import synthetic_runs, true_time
 from timing_trainer.sweep.select import parse_only
 
-SWEEP = """\
-name: small
-method: grid
-parameters:
-  task_name:
-    value: mrpc
-  model_name_or_path:
-    values: [google-bert/bert-base-uncased, distilbert/distilbert-base-uncased]
-  max_seq_length:
-    values: [128, 256]
-  per_device_train_batch_size:
-    value: 16
-  bf16:
-    values: [false, true]
-  num_train_epochs:
-    value: 1
-  finetuning_iters:
-    value: 3
-"""
+SWEEP = SMALL_SWEEP.replace("  num_train_epochs:", "  bf16:\n    values: [false, true]\n  num_train_epochs:")
 
 
 @pytest.fixture(scope="module")
@@ -55,23 +38,7 @@ def sweep_file(tmp_path):
 
 def _write_runs(tmp_path, table):
     """Runs as `timing_results.json` folders, the form a local sweep leaves behind."""
-    root = tmp_path / "runs"
-    for row in table.to_dict("records"):
-        folder = root / row["run_id"]
-        folder.mkdir(parents=True)
-        config = {
-            "task_name": row["task"], "model_name_or_path": row["model_name_or_path"],
-            "max_seq_length": int(row["max_seq_length"]),
-            "per_device_train_batch_size": int(row["batch_size"]),
-            "per_device_eval_batch_size": int(row["eval_batch_size"]),
-            "num_train_epochs": 1, "finetuning_iters": 3, "precision": "fp32",
-            "n_train_samples": int(row["n_train"]), "n_eval_samples": int(row["n_eval"]),
-        }
-        result = {"status": row["state"], "config": config,
-                  "finetuning_time": row["time"], "finetuning_time_list": [row["time"]] * 3,
-                  "environment": {"device": "cpu"}}
-        (folder / "timing_results.json").write_text(json.dumps(result))
-    return root
+    return write_run_folders(tmp_path / "runs", table)
 
 
 def test_sweep_estimate_predicts_every_run_times_its_repeats(model, runs, sweep_file):
