@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from timing_trainer.glue import data
-from timing_trainer.glue.data import (
-    TSV_LAYOUTS,
-    HubSource,
-    TsvSource,
-    read_tsv,
-    resolve_task_dir,
-    tsv_split_files,
-)
+from timing_trainer.glue.data import HubSource, TsvSource, resolve_task_dir, tsv_split_files
 from timing_trainer.glue.demo_assets import write_task_tsvs
 from timing_trainer.glue.errors import GlueInputError
+from timing_trainer.glue.tsv import TSV_LAYOUTS, check_tsv_header, read_tsv
 from timing_trainer.tasks import TASK_NAMES, TASKS, get_task
 
 
@@ -100,7 +93,7 @@ def test_short_rows_are_skipped_and_labels_checked(tmp_path):
 def test_missing_column_is_one_clear_error(tmp_path):
     path = _write(tmp_path / "RTE" / "dev.tsv", ["index\tsentence1\tlabel", "0\tA.\tentailment"])
     with pytest.raises(GlueInputError, match="missing column 'sentence2'") as info:
-        data.check_tsv_header(path, get_task("rte"))
+        check_tsv_header(path, get_task("rte"))
     assert "\n" not in str(info.value)
 
 

@@ -72,7 +72,9 @@ def test_a_signal_during_evaluation_is_an_interrupt(assets, tmp_path, sig, code)
     assert data["status"] == "failed" and data["error"]["kind"] == "interrupted"
     assert data["finetuning_time_list"] == running["finetuning_time_list"]  # kept
     assert data["setup_time_parts"]["startup"] > 0  # interpreter start to main, imports in
-    assert err.strip().splitlines()[-1].startswith("timing_trainer.glue: interrupted:")
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("timing_trainer.glue: interrupted:")
+    assert signal.Signals(sig).name in last, last  # names the signal, not "KeyboardInterrupt"
     assert "Traceback" not in err
 
 

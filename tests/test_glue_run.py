@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from timing_trainer.glue import run
+from timing_trainer.glue import failures, run
 from timing_trainer.glue.demo_assets import write_demo_assets
 from timing_trainer.schema import RESULTS_FILENAME, validate_results
 from timing_trainer.tasks import TASK_NAMES, get_task
@@ -122,7 +122,7 @@ def test_second_run_reuses_the_tokenization_cache(assets, tmp_path):
 def test_hub_path_with_stubbed_load_dataset(assets, tmp_path, monkeypatch):
     import datasets
 
-    from timing_trainer.glue.data import read_tsv
+    from timing_trainer.glue.tsv import read_tsv
 
     task = get_task("rte")
     features = datasets.Features({"sentence1": datasets.Value("string"),
@@ -169,7 +169,7 @@ def test_out_of_memory_in_training_is_recorded(assets, tmp_path, monkeypatch, ca
 
     monkeypatch.setattr(transformers.Trainer, "training_step", _oom)
     out = tmp_path / "oom"
-    assert run.main(_argv(assets, "rte", out)) == run.EXIT_OOM == 3
+    assert run.main(_argv(assets, "rte", out)) == failures.EXIT_OOM == 3
     data = _results(out)
     assert data["status"] == "failed" and data["error"]["kind"] == "oom"
     assert "CUDA out of memory" in data["error"]["message"]
@@ -201,7 +201,7 @@ def test_other_exception_is_exit_1_with_traceback_file(assets, tmp_path, monkeyp
     assert run.main(_argv(assets, "rte", out)) == 1
     data = _results(out)
     assert data["status"] == "failed" and data["error"]["kind"] == "exception"
-    assert "something broke" in (out / run.TRACEBACK_FILE).read_text()
+    assert "something broke" in (out / failures.TRACEBACK_FILE).read_text()
     err = capsys.readouterr().err
     assert "Traceback" not in err and "failed: something broke in the loss" in err
 

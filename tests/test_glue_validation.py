@@ -169,11 +169,11 @@ def test_bf16_on_cpu_and_inference_without_epochs_pass(tmp_path):
                     device=SimpleNamespace(type="cpu"), output_dir=str(tmp_path / "out"))
         return SimpleNamespace(**{**base, **values})
 
-    validate_arguments(None, None, args(bf16=True))  # CPU autocast runs bf16: allowed
-    validate_arguments(None, None, args(num_train_epochs=0, do_eval=True))  # inference only
-    validate_arguments(None, None, args(num_train_epochs=0, max_steps=10))
+    validate_arguments(args(bf16=True))  # CPU autocast runs bf16: allowed
+    validate_arguments(args(num_train_epochs=0, do_eval=True))  # inference only
+    validate_arguments(args(num_train_epochs=0, max_steps=10))
     with pytest.raises(GlueInputError, match="nothing to train"):
-        validate_arguments(None, None, args(num_train_epochs=0))
+        validate_arguments(args(num_train_epochs=0))
 
 
 def test_wandb_ids_cannot_lead_out_of_runs(monkeypatch):

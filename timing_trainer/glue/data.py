@@ -1,107 +1,29 @@
 """GLUE data: the Hub dataset `nyu-mll/glue`, or GLUE-baselines TSV folders on disk.
 
-The thesis read the TSV folders written by GLUE-baselines' `download_glue_data.py`; most users
-today load `nyu-mll/glue` from the Hub. Both end up as the same thing: one `datasets.Dataset` per
-split with the Hub's column names (the task's `text_columns` and an integer or float `label`), so
-tokenization, metrics and the cache do not care where the data came from.
-
-TSV facts (from GLUE-baselines and the old `transformers` GLUE processors):
-- every task has `train.tsv` and `dev.tsv`, except MNLI: `dev_matched.tsv`, `dev_mismatched.tsv`;
-- CoLA has no header row (columns: source, label, original judgement, sentence); every other
-  file has a header, and columns are found by header name, so MNLI's train (12 columns) and dev
-  (16 columns) files both work;
-- quotes are text, not field delimiters (`csv.QUOTE_NONE`): `"Yes," he said.` stays as it is;
-- labels are integers (CoLA, SST-2, MRPC, QQP, WNLI), names (MNLI, QNLI, RTE) or float scores
-  (STS-B); names map to the Hub's label ids through the task table;
-- the label is read from the end of a row where the header ends with it (`line[-1]`, as the old
-  processors did), so a stray tab inside a sentence does not shift it;
-- rows with too few fields (a handful in QQP's train.tsv) are skipped with a warning, as the old
-  processors did.
+The thesis read the TSV folders written by GLUE-baselines' `download_glue_data.py` (their layout
+and parsing: `timing_trainer.glue.tsv`); most users today load `nyu-mll/glue` from the Hub. Both
+end up as the same thing: one `datasets.Dataset` per split with the Hub's column names (the
+task's `text_columns` and an integer or float `label`), so tokenization, metrics and the cache
+do not care where the data came from. A TSV folder is checked whole when it is opened, before
+any model is loaded.
 
 Torch-free; `datasets` is imported only when a split is built.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import logging
-import math
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from timing_trainer.glue.errors import GlueInputError, one_line
+from timing_trainer.glue.tsv import TRAIN_FILE, check_tsv, check_tsv_header, read_tsv
 from timing_trainer.tasks import TASKS, GlueTask
 
-logger = logging.getLogger(__name__)
-
 HUB_DATASET = "nyu-mll/glue"
-
-# GLUE TSV fields can be long (MNLI parses); the csv module's default limit is 128 KiB.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-
-
-@dataclass(frozen=True)
-class TsvLayout:
-    """Where a task's text and label live in its GLUE-baselines TSV files.
-
-    `columns` is the train file's header (for CoLA, which has none, the columns' nominal names in
-    order); `dev_columns` is the dev files' header where it differs (MNLI).
-    """
-
-    columns: tuple[str, ...]
-    text_fields: tuple[str, ...]
-    label_field: str
-    has_header: bool = True
-    dev_columns: tuple[str, ...] | None = None
-    labels_as_names: bool = False  # MNLI, QNLI, RTE write "entailment"; the others write 0/1
-
-    def header_for(self, dev: bool) -> tuple[str, ...]:
-        return self.dev_columns if dev and self.dev_columns else self.columns
-
-
-_PAIR_INDEXED = ("index", "sentence1", "sentence2", "label")
-_MNLI_COMMON = (
-    "index", "promptID", "pairID", "genre", "sentence1_binary_parse", "sentence2_binary_parse",
-    "sentence1_parse", "sentence2_parse", "sentence1", "sentence2",
-)
-
-TSV_LAYOUTS: dict[str, TsvLayout] = {
-    "cola": TsvLayout(
-        ("source", "label", "original_label", "sentence"), ("sentence",), "label", has_header=False
-    ),
-    "sst2": TsvLayout(("sentence", "label"), ("sentence",), "label"),
-    "mrpc": TsvLayout(
-        ("Quality", "#1 ID", "#2 ID", "#1 String", "#2 String"), ("#1 String", "#2 String"),
-        "Quality",
-    ),
-    "stsb": TsvLayout(
-        ("index", "genre", "filename", "year", "old_index", "source1", "source2", "sentence1",
-         "sentence2", "score"),
-        ("sentence1", "sentence2"), "score",
-    ),
-    "qqp": TsvLayout(
-        ("id", "qid1", "qid2", "question1", "question2", "is_duplicate"),
-        ("question1", "question2"), "is_duplicate",
-    ),
-    "mnli": TsvLayout(
-        (*_MNLI_COMMON, "label1", "gold_label"), ("sentence1", "sentence2"), "gold_label",
-        dev_columns=(*_MNLI_COMMON, "label1", "label2", "label3", "label4", "label5", "gold_label"),
-        labels_as_names=True,
-    ),
-    "qnli": TsvLayout(
-        ("index", "question", "sentence", "label"), ("question", "sentence"), "label",
-        labels_as_names=True,
-    ),
-    "rte": TsvLayout(_PAIR_INDEXED, ("sentence1", "sentence2"), "label", labels_as_names=True),
-    "wnli": TsvLayout(_PAIR_INDEXED, ("sentence1", "sentence2"), "label"),
-}
-
-TRAIN_FILE = "train.tsv"
 
 
 def _normalise(name: str) -> str:
@@ -150,150 +72,6 @@ def tsv_split_files(task_dir: Path, task: GlueTask) -> dict[str, Path]:
     return files
 
 
-# ---------------------------------------------------------------------------------------------
-# TSV reading
-
-
-def _open_tsv(path: Path):
-    # utf-8-sig: MRPC's files start with the byte-order mark of the original Microsoft release.
-    return open(path, encoding="utf-8-sig", newline="")
-
-
-def _reader(handle) -> Iterable[list[str]]:
-    return csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-
-
-def _field_positions(path: Path, task: GlueTask, first_row: list[str] | None) -> dict[str, int]:
-    """Column index of each needed field, from the header (or CoLA's fixed positions)."""
-    layout = TSV_LAYOUTS[task.name]
-    needed = (*layout.text_fields, layout.label_field)
-    if not layout.has_header:
-        width = len(layout.columns)
-        if first_row is not None and len(first_row) < width:
-            raise GlueInputError(
-                f"{task.display_name} file {str(path)!r}: expected {width} tab-separated columns "
-                f"(no header: {', '.join(layout.columns)}), found {len(first_row)}"
-            )
-        return {name: layout.columns.index(name) for name in needed}
-    if first_row is None:
-        raise GlueInputError(f"{task.display_name} file {str(path)!r} is empty (no header row)")
-    header = [name.strip().lstrip("\ufeff") for name in first_row]
-    missing = [name for name in needed if name not in header]
-    if missing:
-        raise GlueInputError(
-            f"{task.display_name} file {str(path)!r}: missing column "
-            f"{', '.join(repr(m) for m in missing)} (header: {', '.join(header)})"
-        )
-    positions = {name: header.index(name) for name in needed}
-    if header[-1] == layout.label_field:
-        # The label is the last field of a row, as the old GLUE processors read it (`line[-1]`):
-        # a stray tab inside a sentence then cannot shift it.
-        positions[layout.label_field] = -1
-    return positions
-
-
-def check_tsv_header(path: Path, task: GlueTask) -> None:
-    """Fail fast (before any model is loaded) when a file lacks a column the task needs."""
-    try:
-        with _open_tsv(path) as handle:
-            first = next(iter(_reader(handle)), None)
-    except UnicodeDecodeError as exc:
-        raise GlueInputError(_not_utf8(path, task, exc)) from None
-    _field_positions(path, task, first)
-
-
-def _convert_label(raw: str, task: GlueTask, where: str) -> int | float:
-    value = raw.strip()
-    if task.labels is None:
-        try:
-            score = float(value)
-        except ValueError:
-            raise GlueInputError(f"{where}: score {raw!r} is not a number") from None
-        if not math.isfinite(score):  # nan/inf train to a null loss and "finish" with garbage
-            raise GlueInputError(f"{where}: score {raw!r} is not a finite number")
-        return score
-    if value in task.labels:
-        return task.labels.index(value)
-    # ASCII digits only: str.isdigit() accepts "²", which int() then refuses.
-    if value.isascii() and value.isdigit() and int(value) < len(task.labels):
-        return int(value)
-    raise GlueInputError(
-        f"{where}: label {raw!r} is not one of {', '.join(task.labels)} "
-        f"or 0..{len(task.labels) - 1}"
-    )
-
-
-def read_tsv(path: str | Path, task: GlueTask) -> dict[str, list[Any]]:
-    """Read one GLUE TSV file into columns named like the Hub's (`text_columns` and `label`).
-
-    Bad content is a `GlueInputError` naming the file (and the line where there is one): bytes
-    that are not UTF-8, a label that is not one of the task's, a score that is not finite.
-    """
-    path = Path(path)
-    try:
-        return _read_tsv(path, task)
-    except UnicodeDecodeError as exc:
-        raise GlueInputError(_not_utf8(path, task, exc)) from None
-
-
-def _not_utf8(path: Path, task: GlueTask, exc: UnicodeDecodeError) -> str:
-    """Where the first byte that is not UTF-8 lies (the text reader decodes in chunks)."""
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8-sig")
-        start = exc.start
-    except UnicodeDecodeError as whole:
-        start = whole.start
-    line = data[:start].count(b"\n") + 1
-    return (f"{task.display_name} file {str(path)!r}, line {line}: not UTF-8 text (byte "
-            f"{data[start:start + 1]!r} at offset {start}); convert the file to UTF-8")
-
-
-def check_tsv(path: str | Path, task: GlueTask) -> int:
-    """Read a whole file as `read_tsv` does, keeping nothing: bad content fails here, before any
-    model is loaded (MNLI's 393k training rows take about a second). Returns the rows read."""
-    return len(read_tsv(path, task)["label"])
-
-
-def _read_tsv(path: Path, task: GlueTask) -> dict[str, list[Any]]:
-    layout = TSV_LAYOUTS[task.name]
-    columns: dict[str, list[Any]] = {name: [] for name in (*task.text_columns, "label")}
-    skipped = 0
-    with _open_tsv(path) as handle:
-        rows = iter(_reader(handle))
-        first = next(rows, None)
-        positions = _field_positions(path, task, first)
-        if not layout.has_header and first is not None:
-            rows = _chain_first(first, rows)
-        last_text = max(positions[f] for f in layout.text_fields)
-        label_at = positions[layout.label_field]
-        width = last_text + 2 if label_at < 0 else max(last_text, label_at) + 1  # fields needed
-        line = 1 if layout.has_header else 0
-        for row in rows:
-            line += 1
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # blank line
-            if len(row) < width:
-                skipped += 1
-                continue
-            for column, field_name in zip(task.text_columns, layout.text_fields):
-                columns[column].append(row[positions[field_name]])
-            where = f"{task.display_name} file {str(path)!r}, line {line}"
-            columns["label"].append(
-                _convert_label(row[positions[layout.label_field]], task, where)
-            )
-    if skipped:
-        logger.warning("%s: skipped %d rows with fewer than %d fields", path, skipped, width)
-    if not columns["label"]:
-        raise GlueInputError(f"{task.display_name} file {str(path)!r} has no examples")
-    return columns
-
-
-def _chain_first(first: list[str], rest: Iterable[list[str]]) -> Iterable[list[str]]:
-    yield first
-    yield from rest
-
-
 def files_fingerprint(paths: Iterable[Path]) -> str:
     """A content hash of the data files (name and bytes), the data part of the cache key."""
     digest = hashlib.blake2b(digest_size=16)
@@ -338,7 +116,8 @@ def first_rows(dataset: Any, limit: int | None) -> Any:
 
 
 class TsvSource:
-    """GLUE-baselines TSV files of one task; files and headers are checked on construction."""
+    """GLUE-baselines TSV files of one task, checked whole on construction: the files, their
+    headers (a few bytes each, so a missing column fails at once), then every row."""
 
     kind = "tsv"
 

@@ -113,7 +113,7 @@ def write_task_tsvs(
     out_dir: Path, task: GlueTask, train_size: int, dev_size: int, seed: int
 ) -> Path:
     """Write one task's folder in the GLUE-baselines layout; return the folder."""
-    from timing_trainer.glue.data import TRAIN_FILE, TSV_LAYOUTS
+    from timing_trainer.glue.tsv import TRAIN_FILE, TSV_LAYOUTS
 
     layout = TSV_LAYOUTS[task.name]
     folder = out_dir / task.display_name

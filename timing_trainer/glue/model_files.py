@@ -101,9 +101,10 @@ def check_safetensors(path: Path) -> None:
             raise GlueInputError(f"weights file {str(path)!r} is damaged (header not JSON)") from None
     ends = [t.get("data_offsets", [0, 0])[1] for k, t in header.items()
             if k != "__metadata__" and isinstance(t, dict)]
-    if 8 + length + max(ends, default=0) != size:
+    described = 8 + length + max(ends, default=0)
+    if described != size:
         raise GlueInputError(f"weights file {str(path)!r} is truncated or damaged "
-                             f"({size:,} bytes, its header describes {8 + length + max(ends, default=0):,})")
+                             f"({size:,} bytes, its header describes {described:,})")
 
 
 def check_torch_zip(path: Path) -> None:
@@ -130,16 +131,12 @@ def check_model_folder(model_args: Any) -> None:
         check_torch_zip(weights)
 
 
-def is_out_of_memory(exc: BaseException) -> bool:
-    from timing_trainer.results import classify_error
-
-    return classify_error(exc) == "oom"
-
-
 def load_error(what: str, name: str, exc: BaseException) -> GlueInputError | None:
     """One line for a failure while loading `what` ("model", "tokenizer", "config") from
     `name`; None for out-of-memory, which keeps its own exit status."""
-    if is_out_of_memory(exc):
+    from timing_trainer.results import classify_error
+
+    if classify_error(exc) == "oom":
         return None
     return GlueInputError(f"cannot load {what} {name!r}: {type(exc).__name__}: {one_line(exc)}")
 

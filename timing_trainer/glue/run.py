@@ -9,7 +9,7 @@ part: `train()` (`finetuning_iters` whole fine-tunings from the same state) and 
 `evaluate()` per evaluation set (MNLI: matched with prefix `eval`, mismatched with `eval_mm`).
 Without `--do_train`/`--do_eval` both happen; with one of them only that one.
 
-Exit status (what a sweep agent sees):
+Exit status (what a sweep agent sees; `timing_trainer.glue.failures` reports all but 0):
 - 0: finished; `OUTPUT_DIR/timing_results.json` has `status: finished`.
 - 1: failed with an exception; the results file says `failed`, kind `exception`; the traceback
   is in `OUTPUT_DIR/error_traceback.txt`.
@@ -32,28 +32,28 @@ import logging
 import os
 import sys
 import time
-import traceback
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from timing_trainer.glue.arguments import DataArguments, ModelArguments, parse_args
-from timing_trainer.glue.errors import GlueInputError, one_line
+from timing_trainer.glue.errors import GlueInputError
+from timing_trainer.glue.failures import (
+    EXIT_OK,
+    PROG,
+    report_bad_input,
+    report_failure,
+    report_wandb_login,
+)
 from timing_trainer.tasks import GlueTask, get_task
 from timing_trainer.wandb_logging import WandbNotLoggedInError
 
 logger = logging.getLogger("timing_trainer.glue")
 
-PROG = "timing_trainer.glue"
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_OOM = 3
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143  # SIGTERM: 128 + 15, see timing_trainer.signals
-EXIT_CODES = {"oom": EXIT_OOM, "interrupted": EXIT_INTERRUPTED}
 DEFAULT_WANDB_PROJECT = "timing-trainer"
-TRACEBACK_FILE = "error_traceback.txt"
+IN_PROCESS_STARTUP = ("not measured: main() was called in a running process with an argument "
+                      "list, so the process's start-up is not this run's")
+
 
 def load_model(model_args: ModelArguments, task: GlueTask):
     """Tokenizer and sequence-classification model (a fresh head with the task's labels)."""
@@ -89,22 +89,6 @@ def load_model(model_args: ModelArguments, task: GlueTask):
         tokenizer.pad_token = tokenizer.eos_token
         model.config.pad_token_id = tokenizer.pad_token_id
     return tokenizer, model
-
-
-def max_supported_length(tokenizer: Any, model: Any) -> int | None:
-    """The longest input the model takes: the tokenizer's limit, else the position table's."""
-    limit = getattr(tokenizer, "model_max_length", None)
-    if isinstance(limit, int) and 0 < limit < 100_000:
-        return limit
-    positions = getattr(model.config, "max_position_embeddings", None)
-    return positions if isinstance(positions, int) and positions > 0 else None
-
-
-def _steps_requested(training_args: Any) -> tuple[bool, bool]:
-    """(train, evaluate): both unless the command names exactly one with --do_train/--do_eval."""
-    if training_args.do_train or training_args.do_eval:
-        return bool(training_args.do_train), bool(training_args.do_eval)
-    return True, True
 
 
 class GlueRun:
@@ -150,8 +134,15 @@ class GlueRun:
     def output_dir(self) -> Path:
         return Path(self.training_args.output_dir)
 
-    def _is_main_process(self) -> bool:
+    def is_main_process(self) -> bool:
         return getattr(self.training_args, "process_index", 0) == 0
+
+    def record_into(self, results: Any) -> None:
+        """What the run knows before the trainer measures: config, setup times, notes."""
+        results.config.update(self.config)
+        for name, seconds in self.setup_times.items():
+            results.add_setup_time(name, seconds)
+        results.notes.update(self.notes)
 
     # --- the run ----------------------------------------------------------------------------
     def execute(self) -> int:
@@ -161,20 +152,9 @@ class GlueRun:
         except GlueInputError as exc:
             return report_bad_input(exc)
         except WandbNotLoggedInError as exc:
-            return self._report_wandb_login(exc)
+            return report_wandb_login(self, exc)
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every failure is reported
-            from timing_trainer.results import classify_error
-
-            kind = classify_error(exc)
-            where = self._record_failure(kind, exc)
-            label = {"oom": "out of memory", "interrupted": "interrupted"}.get(kind, "failed")
-            saved = f" (results: {where})" if where else ""
-            print(f"{PROG}: {label}: {one_line(exc)}{saved}", file=sys.stderr)
-            if kind == "interrupted":
-                from timing_trainer.signals import exit_status
-
-                return exit_status(exc)  # 130 for Ctrl-C, 143 for SIGTERM
-            return EXIT_CODES.get(kind, EXIT_FAILED)
+            return report_failure(self, exc)
         return EXIT_OK
 
     def record_startup(self, seconds: float | None, reason: str | None) -> None:
@@ -184,78 +164,66 @@ class GlueRun:
         else:
             self.notes["setup_time_parts.startup"] = reason or "not measured"
 
-    def _report_wandb_login(self, exc: BaseException) -> int:
-        """W&B online without a login: one line naming the fixes, a failed results file, exit 1
-        (no traceback, and no W&B run to mark failed: W&B is the problem)."""
-        where = None
-        if self._is_main_process():
-            try:
-                self.output_dir.mkdir(parents=True, exist_ok=True)
-                where = self._save_failed_without_trainer("exception", str(exc), wandb=False)
-            except Exception as inner:  # noqa: BLE001 - the login problem is the message
-                print(f"{PROG}: could not write the failed results file: {one_line(inner)}",
-                      file=sys.stderr)
-        saved = f" (results: {where})" if where else ""
-        print(f"{PROG}: failed: {exc}{saved}", file=sys.stderr)
-        return EXIT_FAILED
-
     def _run(self) -> None:
-        from timing_trainer.glue.data import open_source
-        from timing_trainer.wandb_logging import reports_to_wandb
+        from timing_trainer.glue.validation import steps_requested
 
-        task, data_args, model_args, args = self.task, self.data_args, self.model_args, self.training_args
-        if reports_to_wandb(args):
-            os.environ.setdefault("WANDB_PROJECT", DEFAULT_WANDB_PROJECT)
-        # Bad input first: these checks are cheap, loading a model is not.
-        from timing_trainer.glue.hub_access import check_hub_reachable
-        from timing_trainer.glue.model_files import check_model_folder
-        from timing_trainer.glue.validation import validate_arguments
-
-        validate_arguments(model_args, data_args, args)
-        check_model_folder(model_args)
-        source = open_source(task, data_args.data_dir, data_args.dataset_name, model_args.cache_dir)
-        check_hub_reachable(model_args, data_args)
-        self.config.update({"data_source": source.kind, "data_location": source.location})
-
-        if reports_to_wandb(args):
-            from timing_trainer.wandb_logging import check_wandb_login
-
-            check_wandb_login()  # before the model loads: one line naming the fixes
-        from transformers import set_seed
-
-        set_seed(args.seed)  # the classifier head's initial weights
-        started = time.perf_counter()
-        tokenizer, model = load_model(model_args, task)
-        self.setup_times["model_load"] = time.perf_counter() - started
-        limit = max_supported_length(tokenizer, model)
-        if limit is not None and data_args.max_seq_length > limit:
-            raise GlueInputError(
-                f"max_seq_length {data_args.max_seq_length} exceeds what "
-                f"{model_args.model_name_or_path!r} takes ({limit})"
-            )
-        from timing_trainer.glue.validation import check_length_for_tokenizer
-
-        check_length_for_tokenizer(tokenizer, task, data_args.max_seq_length)
-
-        started = time.perf_counter()
+        source = self._check_input()
+        tokenizer, model = self._load()
         tokenized = self._tokenize(source, tokenizer)
-        self.setup_times["tokenize"] = time.perf_counter() - started
-
         trainer = self._build_trainer(model, tokenizer, tokenized)
-        do_train, do_eval = _steps_requested(args)
+        do_train, do_eval = steps_requested(self.training_args)
         if do_train:
             trainer.train()
         if do_eval:
-            for split in task.eval_splits:
+            for split in self.task.eval_splits:
                 trainer.evaluate(
                     eval_dataset=tokenized.datasets[split.name], metric_key_prefix=split.key_prefix
                 )
-        if self._is_main_process():
+        if self.is_main_process():
             path = trainer.finish_timing_results()  # the last measurement is in: finished
             self._print_summary(path)
             _finish_wandb_run()
 
+    def _check_input(self) -> Any:
+        """Bad input first: these checks are cheap, loading a model is not. Returns the data
+        source (a TSV folder is read whole here; the Hub dataset loads later)."""
+        from timing_trainer.glue.data import open_source
+        from timing_trainer.glue.hub_access import check_hub_reachable
+        from timing_trainer.glue.model_files import check_model_folder
+        from timing_trainer.glue.validation import validate_arguments
+        from timing_trainer.wandb_logging import check_wandb_login, reports_to_wandb
+
+        model_args, data_args, args = self.model_args, self.data_args, self.training_args
+        wandb = reports_to_wandb(args)
+        if wandb:
+            os.environ.setdefault("WANDB_PROJECT", DEFAULT_WANDB_PROJECT)
+        validate_arguments(args)
+        check_model_folder(model_args)
+        source = open_source(self.task, data_args.data_dir, data_args.dataset_name,
+                             model_args.cache_dir)
+        check_hub_reachable(model_args, data_args)
+        self.config.update({"data_source": source.kind, "data_location": source.location})
+        if wandb:
+            check_wandb_login()  # before the model loads: one line naming the fixes
+        return source
+
+    def _load(self) -> tuple[Any, Any]:
+        """Tokenizer and model (setup part `model_load`), then the length check they allow."""
+        from transformers import set_seed
+
+        from timing_trainer.glue.validation import check_max_seq_length
+
+        set_seed(self.training_args.seed)  # the classifier head's initial weights
+        started = time.perf_counter()
+        tokenizer, model = load_model(self.model_args, self.task)
+        self.setup_times["model_load"] = time.perf_counter() - started
+        check_max_seq_length(tokenizer, model, self.task, self.data_args.max_seq_length,
+                             self.model_args.model_name_or_path)
+        return tokenizer, model
+
     def _tokenize(self, source: Any, tokenizer: Any):
+        """The tokenized splits, from the cache or made now (setup part `tokenize`)."""
+        started = time.perf_counter()
         from timing_trainer.glue.tokenization import TokenizationSettings, prepare_tokenized
 
         data_args = self.data_args
@@ -280,6 +248,7 @@ class GlueRun:
         })
         for split in self.task.eval_splits[1:]:
             self.config[f"n_{split.key_prefix}_samples"] = len(datasets[split.name])
+        self.setup_times["tokenize"] = time.perf_counter() - started
         return tokenized
 
     def _build_trainer(self, model: Any, tokenizer: Any, tokenized: Any):
@@ -305,11 +274,7 @@ class GlueRun:
             compute_metrics=make_compute_metrics(self.task),
         )
         self.trainer = trainer
-        results = trainer.timing_results
-        results.config.update(self.config)
-        for name, seconds in self.setup_times.items():
-            results.add_setup_time(name, seconds)
-        results.notes.update(self.notes)
+        self.record_into(trainer.timing_results)
         return trainer
 
     def _print_summary(self, path: Any) -> None:
@@ -327,71 +292,6 @@ class GlueRun:
                 parts.append(f"{key} {value:.4f}")
         print(f"{PROG}: " + ", ".join(parts) + f"; results: {path}")
 
-    # --- failures ---------------------------------------------------------------------------
-    def _record_failure(self, kind: str, exc: BaseException) -> str | None:
-        """Write the results file with status failed and fail the W&B run; return the path."""
-        if not self._is_main_process():
-            return None
-        message = f"{type(exc).__name__}: {one_line(exc)}"
-        try:
-            self.output_dir.mkdir(parents=True, exist_ok=True)
-            if kind == "exception":
-                from timing_trainer.atomic import atomic_write_text
-
-                text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-                atomic_write_text(self.output_dir / TRACEBACK_FILE, text)
-            if self.trainer is not None:
-                return str(self._save_failed_with_trainer(kind, message))
-            return str(self._save_failed_without_trainer(kind, message))
-        except Exception as inner:  # noqa: BLE001 - never hide the original failure
-            print(f"{PROG}: could not write the failed results file: {one_line(inner)}",
-                  file=sys.stderr)
-            return None
-
-    def _save_failed_with_trainer(self, kind: str, message: str) -> Path:
-        """The trainer's results (whatever was measured), marked failed; saving them also ends
-        the trainer's W&B run as failed."""
-        results = self.trainer.timing_results
-        if results.status != "failed":  # the trainer records failures inside train()/evaluate()
-            results.mark_failed(kind, message)
-        return Path(self.trainer.save_timing_results())
-
-    def _save_failed_without_trainer(self, kind: str, message: str, wandb: bool = True) -> Path:
-        """Failure while loading (e.g. out of memory): results from the config and setup times,
-        and, when reporting to W&B, a run that carries the config and ends failed."""
-        from timing_trainer.atomic import atomic_write_json
-        from timing_trainer.environment import collect_environment, precision_of
-        from timing_trainer.results import TimingResults
-        from timing_trainer.schema import RESULTS_FILENAME
-
-        results = TimingResults(
-            config=self.config, environment=collect_environment(precision_of(self.training_args))
-        )
-        for name, seconds in self.setup_times.items():
-            results.add_setup_time(name, seconds)
-        results.notes.update(self.notes)
-        results.mark_failed(kind, message)
-        if wandb:
-            results.wandb_run_id = self._fail_wandb_run(results)
-        return atomic_write_json(self.output_dir / RESULTS_FILENAME, results.to_dict())
-
-    def _fail_wandb_run(self, results: Any) -> str | None:
-        """Mark the W&B run failed (started here when none is); returns its id."""
-        try:
-            from timing_trainer.wandb_logging import WandbReporter, reports_to_wandb
-
-            if not reports_to_wandb(self.training_args):
-                return None
-            reporter = WandbReporter(enabled=True, run_name=self.training_args.run_name)
-            reporter.update_config({**self.config, "environment": results.environment})
-            run_id = reporter.run_id()
-            reporter.update_summary({**results.summary(), "wandb_run_id": run_id})
-            reporter.finish_failed()
-            return run_id
-        except Exception as exc:  # noqa: BLE001 - W&B trouble must not hide the run's failure
-            logger.warning("could not mark the W&B run failed: %s", one_line(exc))
-            return None
-
 
 def _finish_wandb_run() -> None:
     """End a finished run's W&B run now (exit code 0), not at interpreter exit: the results are
@@ -399,11 +299,6 @@ def _finish_wandb_run() -> None:
     wandb = sys.modules.get("wandb")
     if wandb is not None and getattr(wandb, "run", None) is not None:
         wandb.run.finish()
-
-
-def report_bad_input(exc: BaseException) -> int:
-    print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
-    return EXIT_BAD_INPUT
 
 
 def _configure_logging() -> None:
@@ -426,6 +321,8 @@ def _one_line_timing_warnings() -> None:
     from timing_trainer.trainer import TimingNoiseWarning
 
     original = warnings.showwarning
+    if getattr(original, "timing_notes", False):  # main() ran before in this process
+        return
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, (TimingNoiseWarning, UnavailableFiguresWarning)):
@@ -433,6 +330,7 @@ def _one_line_timing_warnings() -> None:
         else:
             original(message, category, filename, lineno, file, line)
 
+    show.timing_notes = True
     warnings.showwarning = show
 
 
@@ -444,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     (parsing imports torch and transformers); called in-process with an argument list, the
     process's start is not this run's, and `unavailable` says so.
     """
+    from timing_trainer.secrets import mask_argv
     from timing_trainer.signals import sigterm_as_interrupt
     from timing_trainer.startup import process_age
 
@@ -452,8 +351,6 @@ def main(argv: list[str] | None = None) -> int:
     except GlueInputError as exc:
         return report_bad_input(exc)
     startup = process_age() if argv is None else (None, IN_PROCESS_STARTUP)
-    from timing_trainer.secrets import mask_argv
-
     # In place, before anything records the command line (W&B's run metadata reads sys.argv):
     # a --hub_token reaches no file. The parsed arguments keep the real value.
     sys.argv[:] = mask_argv(sys.argv)
@@ -462,7 +359,3 @@ def main(argv: list[str] | None = None) -> int:
         glue_run = GlueRun(model_args, data_args, training_args)
         glue_run.record_startup(*startup)
         return glue_run.execute()
-
-
-IN_PROCESS_STARTUP = ("not measured: main() was called in a running process with an argument "
-                      "list, so the process's start-up is not this run's")

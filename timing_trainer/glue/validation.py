@@ -4,8 +4,8 @@
 bogus` and `--fp16` on a CPU. Such a run either crashed after the model had loaded and the data
 had been tokenized (exit 1, "exception"), or, worse, trained to a null loss and said `finished`
 with chance accuracy. Here each is one line naming the argument, exit status 2, before anything
-slow happens; `check_length_for_tokenizer` is the one check that needs the tokenizer, and runs
-right after loading, before tokenization.
+slow happens; `check_max_seq_length` is the one check that needs the tokenizer and model, and
+runs right after loading, before tokenization.
 
 Precision: `--fp16` on a CPU is refused (CPU autocast has no fp16 path that the Trainer uses, so
 the run would compute in fp32 and be recorded as fp16); `--bf16` on a CPU runs (CPU autocast in
@@ -85,15 +85,16 @@ def _check_length_of_training(args: Any) -> None:
     epochs = getattr(args, "num_train_epochs", 1.0)
     if not _is_number(epochs) or not math.isfinite(epochs) or epochs < 0:
         raise _refuse("num_train_epochs", epochs, "must be a finite number > 0")
-    if epochs == 0 and max_steps <= 0 and _trains(args):
+    if epochs == 0 and max_steps <= 0 and steps_requested(args)[0]:
         raise _refuse("num_train_epochs", epochs,
                       "nothing to train; give a number > 0, or --max_steps N")
 
 
-def _trains(args: Any) -> bool:
-    """Whether the run fine-tunes (both steps without --do_train/--do_eval; see run.py)."""
-    do_train, do_eval = bool(getattr(args, "do_train", False)), bool(getattr(args, "do_eval", False))
-    return do_train or not do_eval
+def steps_requested(args: Any) -> tuple[bool, bool]:
+    """(train, evaluate): both unless the command names exactly one with --do_train/--do_eval."""
+    if args.do_train or args.do_eval:
+        return bool(args.do_train), bool(args.do_eval)
+    return True, True
 
 
 def known_reports() -> set[str]:
@@ -146,10 +147,10 @@ def check_output_dir(output_dir: str) -> None:
                              f"{str(existing)!r} is read-only")
 
 
-def validate_arguments(model_args: Any, data_args: Any, training_args: Any) -> None:
+def validate_arguments(training_args: Any) -> None:
     """Raise `GlueInputError` (one line naming the argument) for anything the run cannot use.
 
-    `model_args` and `data_args` are checked by their dataclasses and by `model_files`; this
+    The model and data arguments are checked by their dataclasses and by `model_files`; this
     covers the training arguments, which `TrainingArguments` itself lets through.
     """
     _check_integers(training_args)
@@ -160,10 +161,25 @@ def validate_arguments(model_args: Any, data_args: Any, training_args: Any) -> N
     check_output_dir(training_args.output_dir)
 
 
-def check_length_for_tokenizer(tokenizer: Any, task: GlueTask, max_seq_length: int) -> None:
-    """`--max_seq_length` must leave room for at least one token of text after the tokenizer's
-    special tokens; shorter, a run either crashed in collation ("expected sequence of length 21
-    at dim 1 (got 25)") or trained on special tokens alone."""
+def max_supported_length(tokenizer: Any, model: Any) -> int | None:
+    """The longest input the model takes: the tokenizer's limit, else the position table's."""
+    limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(limit, int) and 0 < limit < 100_000:
+        return limit
+    positions = getattr(model.config, "max_position_embeddings", None)
+    return positions if isinstance(positions, int) and positions > 0 else None
+
+
+def check_max_seq_length(tokenizer: Any, model: Any, task: GlueTask, max_seq_length: int,
+                         model_name: str) -> None:
+    """`--max_seq_length` must fit the model, and leave room for at least one token of text
+    after the tokenizer's special tokens; shorter, a run either crashed in collation ("expected
+    sequence of length 21 at dim 1 (got 25)") or trained on special tokens alone."""
+    limit = max_supported_length(tokenizer, model)
+    if limit is not None and max_seq_length > limit:
+        raise GlueInputError(
+            f"max_seq_length {max_seq_length} exceeds what {model_name!r} takes ({limit})"
+        )
     try:
         special = int(tokenizer.num_special_tokens_to_add(pair=task.is_pair))
     except Exception:  # noqa: BLE001 - a tokenizer without the method: nothing to check
