@@ -5,23 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from sweep_agent_process import start_agent, wait_for_child
 
 from timing_trainer.cli import main as cli_main
-from timing_trainer.sweep.agent import (
-    RECORD_FILE,
-    STATE_FILE,
-    AgentOptions,
-    LocalAgent,
-    disable_wandb_reporting,
-)
+from timing_trainer.sweep.agent import RECORD_FILE, STATE_FILE, AgentOptions, LocalAgent
+from timing_trainer.sweep.attempt import disable_wandb_reporting
+from timing_trainer.sweep.liveness import pid_alive
 
 FAKE_PROGRAM = textwrap.dedent(
     """
@@ -195,44 +189,15 @@ def test_wandb_disabled_turns_reporting_off(tmp_path, fake_program):
     assert disable_wandb_reporting(["--report_to", "wandb", "-x"]) == ["--report_to", "none", "-x"]
 
 
-def _start_cli_agent(sweep_file: Path, runs_dir: Path, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "timing_trainer.cli", "sweep", str(sweep_file),
-         "--runs-dir", str(runs_dir), "--no-progress"],
-        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-
-
-def _wait_for_hanging_run(runs_dir: Path, agent: subprocess.Popen, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if agent.poll() is not None:
-            raise AssertionError(f"the agent ended early: {agent.stdout.read()}")
-        for path in runs_dir.glob("*/started"):
-            rec = json.loads((path.parent / RECORD_FILE).read_text())
-            if rec.get("pid"):
-                return rec
-        time.sleep(0.05)
-    raise AssertionError("the hanging run never started")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_a_run_killed_half_way_is_rerun_and_counted_once(tmp_path, fake_program):
     marker = tmp_path / "hang"
     marker.touch()
     config = make_config(fake_program, a=[1, 2, 3], hang_if=str(marker))  # runs hang while it exists
     sweep_file = write_sweep(tmp_path, config)
     runs_dir = tmp_path / "runs"
-    agent = _start_cli_agent(sweep_file, runs_dir, tmp_path)
+    agent = start_agent(sweep_file, runs_dir)
     try:
-        rec = _wait_for_hanging_run(runs_dir, agent)
+        rec = wait_for_child(runs_dir, agent)
     finally:
         agent.kill()  # SIGKILL: no chance to clean up
         agent.wait()
@@ -241,7 +206,7 @@ def test_a_run_killed_half_way_is_rerun_and_counted_once(tmp_path, fake_program)
     assert rec["status"] == "running" and rec["index"] == 0
     marker.unlink()
 
-    second = _start_cli_agent(sweep_file, runs_dir, tmp_path)
+    second = start_agent(sweep_file, runs_dir)
     out, _ = second.communicate(timeout=60)
     assert second.returncode == 0, out
     recs = records(runs_dir)
@@ -260,23 +225,16 @@ def test_ctrl_c_kills_the_child_and_stops_cleanly(tmp_path, fake_program, sig):
     config = make_config(fake_program, a=[1, 2], hang_if=str(marker))
     sweep_file = write_sweep(tmp_path, config)
     runs_dir = tmp_path / "runs"
-    agent = _start_cli_agent(sweep_file, runs_dir, tmp_path)
-    rec = _wait_for_hanging_run(runs_dir, agent)
+    agent = start_agent(sweep_file, runs_dir)
+    rec = wait_for_child(runs_dir, agent)
     agent.send_signal(sig)
     out, _ = agent.communicate(timeout=30)
     assert agent.returncode == 130, out
-    assert not _pid_alive(rec["pid"]) or _is_zombie(rec["pid"])
+    assert not pid_alive(rec["pid"])  # gone, or a zombie its agent did not reap
     after = json.loads((runs_dir / rec["dir"] / RECORD_FILE).read_text())
     assert after["status"] == "interrupted" and after["reason_kind"] == "interrupted", (after, out)
     assert len(records(runs_dir)) == 1  # the second run never started
     assert "interrupted" in out
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize(
@@ -371,7 +329,7 @@ def test_a_bayes_search_that_cannot_propose_stops_with_one_line(tmp_path, fake_p
 
 
 def test_classify_reads_exit_status_and_results(tmp_path):
-    from timing_trainer.sweep.agent import classify
+    from timing_trainer.sweep.records import classify
 
     log = tmp_path / "run.log"
     log.write_text("loading\nRuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n\n")

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from sweep_agent_process import start_agent, wait_for_child
 
 from timing_trainer.sweep.agent import RECORD_FILE, AgentOptions, LocalAgent
 from timing_trainer.sweep.liveness import live_child, pid_alive, process_identity
@@ -55,15 +54,6 @@ CHILD = textwrap.dedent("""
     write("finished")
 """)
 
-AGENT = textwrap.dedent("""
-    import os, sys
-    import timing_trainer.sweep.agent as agent
-    agent.KILL_GRACE_SECONDS = float(os.environ.get("TEST_GRACE_SECONDS", "10"))
-    from timing_trainer.cli import main
-    sys.exit(main(sys.argv[1:]))
-""")
-
-
 @pytest.fixture
 def sweep(tmp_path):
     program = tmp_path / "child.py"
@@ -78,28 +68,6 @@ def sweep(tmp_path):
         return path
 
     return write
-
-
-def start_agent(sweep_file: Path, runs_dir: Path, grace: float = 10.0) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", AGENT, "sweep", str(sweep_file), "--runs-dir", str(runs_dir),
-         "--no-progress"],
-        cwd=sweep_file.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "TEST_GRACE_SECONDS": str(grace)},
-    )
-
-
-def wait_for_child(runs_dir: Path, agent: subprocess.Popen, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if agent.poll() is not None:
-            raise AssertionError(f"the agent ended early: {agent.stdout.read()}")
-        for marker in runs_dir.glob("*/started"):
-            record = json.loads((marker.parent / RECORD_FILE).read_text())
-            if record.get("pid"):
-                return record
-        time.sleep(0.05)
-    raise AssertionError("the child never started")
 
 
 def record_of(runs_dir: Path, record: dict) -> dict:

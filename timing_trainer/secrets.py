@@ -15,7 +15,7 @@ from typing import Any
 
 MASK = "***"
 
-_SECRET_NAME = re.compile(r"(^|[_-])(token|api[_-]?key|apikey)$|secret|password|passwd", re.I)
+_SECRET_NAME = re.compile(r"(^|[_-])(token|api[_-]?key)$|secret|password|passwd", re.I)
 
 
 def is_secret_name(name: str) -> bool:

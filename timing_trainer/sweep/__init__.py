@@ -8,5 +8,6 @@ uses (its schema and its grid order) and must not shadow.
 - `validate`: W&B's schema plus "is every parameter an argument of the program".
 - `runs`: a sweep config expanded into its runs, in W&B's order (torch-free).
 - `macros`: a run's command built with W&B's agent's macro meanings.
-- `agent`: the local agent (`timing-trainer sweep FILE.yaml`).
+- `agent`: the local agent (`timing-trainer sweep FILE.yaml`); one run's attempt is `attempt`,
+  its process `child`, the workers over GPUs `workers` (the agent's docstring names the rest).
 """

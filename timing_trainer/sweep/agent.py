@@ -17,11 +17,13 @@ a bayes sweep gets one run at a time from W&B's own bayes search (the `sweeps` p
 the metric each finished run wrote in its `timing_results.json` (`eval_metrics`, else a top-level
 key; a run without it counts as W&B counts a run without the metric).
 
-Both JSON files are written atomically, and a run's record is the source of truth (the state
-file is rebuilt from the records), so killing the agent at any moment loses no finished run.
-Ctrl-C (or SIGTERM) stops the running child (SIGINT to its process group, SIGKILL after a grace
-period), records the run as interrupted, writes the summary and stops; further signals meanwhile
-are absorbed (`stopping`). A record left `running` by a killed agent whose child still lives on
+This module plans the runs and keeps the books; one attempt at a run (its command, its child,
+its record) is `attempt`, the workers over GPUs are `workers`. Both JSON files are written
+atomically, and a run's record is the source of truth (the state file is rebuilt from the
+records), so killing the agent at any moment loses no finished run. Ctrl-C (or SIGTERM) stops
+the running children (`child`: SIGINT to each process group, SIGKILL after a grace period),
+records the runs as interrupted, writes the summary and stops; further signals meanwhile are
+absorbed (`stopping`). A record left `running` by a killed agent whose child still lives on
 this host makes a resume refuse, naming the pid (`liveness`). Secrets never reach the records,
 the state, the log's command line or the printed commands (`redact`). `--only` restricts a call
 to some runs (`select`); each run's line and the summary show its on-clock share (`walltime`).
@@ -33,53 +35,34 @@ run is a measurement: that configuration does not fit that device); 1 when any o
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import shlex
-import signal
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from timing_trainer.atomic import atomic_write_json
-from timing_trainer.secrets import scrub_text
+from timing_trainer.secrets import mask_mapping
+from timing_trainer.sweep.attempt import RECORD_FILE, AttemptRunner, now_iso
 from timing_trainer.sweep.bayes import propose_params, unmasked
-from timing_trainer.sweep.liveness import live_child, process_identity
-from timing_trainer.sweep.macros import build_command, uses_macro
-from timing_trainer.sweep.records import (  # noqa: F401 - classify is part of this module's API
-    OOM_EXIT_CODE,
-    classify,
-    last_log_line,
-    metric_value,
-    read_json,
-)
-from timing_trainer.sweep.redact import (
-    masked_command,
-    masked_environ,
-    masked_params,
-    run_secrets,
-    scrub_file,
-)
+from timing_trainer.sweep.child import Children
+from timing_trainer.sweep.liveness import live_child
+from timing_trainer.sweep.macros import uses_macro
+from timing_trainer.sweep.records import read_json
 from timing_trainer.sweep.report import progress_bar, run_line, summary_table
 from timing_trainer.sweep.runs import SweepFileError, expand_runs, run_key
 from timing_trainer.sweep.runs_dir import check_runs_dir, lock_runs_dir
 from timing_trainer.sweep.select import select_runs
 from timing_trainer.sweep.stopping import StopSignals
-from timing_trainer.sweep.walltime import wall_split
+from timing_trainer.sweep.workers import run_workers
 
 STATE_FILE = "sweep_state.json"
-RECORD_FILE = "agent_record.json"
-LOG_FILE = "run.log"
-RESULTS_FILE = "timing_results.json"  # = timing_trainer.schema.RESULTS_FILENAME
 WANDB_MODES = ("offline", "disabled", "online")
-KILL_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -127,10 +110,6 @@ class SweepOutcome:
         return 0
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def sweep_name(config: dict[str, Any], sweep_file: str | Path | None) -> str:
     name = str(config.get("name") or (Path(sweep_file).stem if sweep_file else "sweep"))
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "sweep"
@@ -138,17 +117,6 @@ def sweep_name(config: dict[str, Any], sweep_file: str | Path | None) -> str:
 
 def default_runs_dir(config: dict[str, Any], sweep_file: str | Path | None) -> Path:
     return Path("runs") / sweep_name(config, sweep_file)
-
-
-def disable_wandb_reporting(command: list[str]) -> list[str]:
-    """`--report_to=wandb` -> `--report_to=none`: with W&B disabled, the program must not need it."""
-    out = list(command)
-    for i, arg in enumerate(out):
-        if arg in ("--report_to=wandb", "--report_to=all"):
-            out[i] = "--report_to=none"
-        elif arg == "--report_to" and i + 1 < len(out) and out[i + 1] in ("wandb", "all"):
-            out[i + 1] = "none"
-    return out
 
 
 class LocalAgent:
@@ -177,9 +145,9 @@ class LocalAgent:
                 raise SweepFileError("the command uses ${program} but the file names no `program`")
             if not (self.cwd / str(program)).exists():
                 raise SweepFileError(f"program {program!r} not found (relative to {self.cwd})")
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._active: dict[str, subprocess.Popen] = {}
+        self._lock = threading.Lock()  # the plan, the records and the state file
+        self.children = Children()
+        self.attempts = AttemptRunner(config, options, self.name, self.cwd, self.children)
         self.records: dict[str, dict[str, Any]] = {}
         self.seed = self._resolve_seed()
         self.selected: set[str] | None = None  # run keys --only keeps (None: every run)
@@ -272,140 +240,20 @@ class LocalAgent:
         self.plan.append(run)
         return run
 
-    # -- commands -------------------------------------------------------------------------
-
-    def command_for(self, run: PlannedRun, run_dir: Path, masked: bool = False) -> list[str]:
-        """The run's argument list; `masked=True` gives the one that is written and printed
-        (secret parameters and environment variables as `***`, see `redact`)."""
-        program = self.config.get("program")
-        args_json_file = None
-        if uses_macro(self.config.get("command"), "args_json_file"):
-            args_json_file = str((run_dir / "args.json").resolve())
-        environ = {**os.environ, **self.options.extra_env}
-        command = build_command(
-            self.config.get("command"), masked_params(run.params) if masked else run.params,
-            program=str(program) if program is not None else None,
-            args_json_file=args_json_file,
-            environ=masked_environ(environ) if masked else environ,
-        )
-        if self.options.wandb_mode == "disabled":
-            command = disable_wandb_reporting(command)
-        return masked_command(command) if masked else command
-
-    def env_for(self, run: PlannedRun, run_dir: Path, gpu: str | None) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(self.options.extra_env)
-        env["TIMING_TRAINER_RUN_DIR"] = str(run_dir.resolve())
-        env["WANDB_MODE"] = self.options.wandb_mode
-        env.setdefault("WANDB_DIR", str(run_dir.resolve()))
-        env["WANDB_RUN_GROUP"] = self.name
-        env["WANDB_NAME"] = f"{self.name}-{run.dir_name}"
-        if gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = gpu
-        return env
-
     # -- running --------------------------------------------------------------------------
 
     def _run_dir(self, run: PlannedRun) -> Path:
         known = self.records.get(run.key, {}).get("dir")
         return self.runs_dir / (known or run.dir_name)
 
-    def _prepare_run_dir(self, run: PlannedRun) -> Path:
-        run_dir = self._run_dir(run)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        stale = run_dir / RESULTS_FILE
-        if stale.exists():  # an earlier attempt's results must not be read as this one's
-            stale.unlink()
-        if uses_macro(self.config.get("command"), "args_json_file"):
-            # The program reads its parameters from this file: real values, owner-only while
-            # the run lasts when one is a secret (removed when it ends, see _finish).
-            path = atomic_write_json(run_dir / "args.json", run.params)
-            if run_secrets(run.params, {}):
-                os.chmod(path, 0o600)
-        return run_dir
-
     def execute(self, run: PlannedRun, gpu: str | None) -> dict[str, Any]:
-        """Run one run to its end (or until stopped) and record it."""
-        run_dir = self._prepare_run_dir(run)
-        previous = self.records.get(run.key, {})
-        record: dict[str, Any] = {
-            "sweep": self.name,
-            "index": run.index,
-            "key": run.key,
-            "dir": run_dir.name,
-            "params": masked_params(run.params),
-            "command": self.command_for(run, run_dir, masked=True),
-            "gpu": gpu,
-            "status": "running",
-            "attempts": int(previous.get("attempts", 0)) + 1,
-            "started_at": now_iso(),
-        }
-        start = time.monotonic()
-        returncode, started = self._run_child(run, run_dir, record, gpu)
-        self._finish(run, run_dir, record, returncode, started, time.monotonic() - start)
-        return record
-
-    def _run_child(self, run: PlannedRun, run_dir: Path, record: dict[str, Any],
-                   gpu: str | None) -> tuple[int, bool]:
-        """Start the command with its output appended to run.log, wait for it; (exit status,
-        whether it started). The record says `running` with the child's pid meanwhile."""
-        with open(run_dir / LOG_FILE, "ab") as log:
-            header = (f"=== attempt {record['attempts']} at {record['started_at']}: "
-                      f"{shlex.join(record['command'])}\n")
-            log.write(header.encode("utf-8"))
-            log.flush()
-            try:
-                proc = subprocess.Popen(
-                    self.command_for(run, run_dir), stdout=log, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, cwd=self.cwd, env=self.env_for(run, run_dir, gpu),
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                log.write(f"cannot start the command: {exc}\n".encode())
-                return 127, False
-            record.update(process_identity(proc.pid))
-            self._write_record(run_dir, record)
-            with self._lock:
-                self._active[run.key] = proc
-            if self._stop.is_set():
-                self._terminate(proc)
-            returncode = proc.wait()
-            with self._lock:
-                self._active.pop(run.key, None)
-        return returncode, True
-
-    def _finish(self, run: PlannedRun, run_dir: Path, record: dict[str, Any], returncode: int,
-                started: bool, wall: float) -> None:
-        """Classify the ended child, write its record and the state, scrub secrets."""
-        log_path = run_dir / LOG_FILE
-        results = read_json(run_dir / RESULTS_FILE)
-        if self._stop.is_set() and returncode != 0:
-            status, kind, message = "interrupted", "interrupted", "stopped by the agent (Ctrl-C)"
-        elif not started:
-            status, kind, message = "failed", "not_started", last_log_line(log_path)
-        else:
-            status, kind, message = classify(returncode, results, log_path)
-        secrets = run_secrets(run.params, {**os.environ, **self.options.extra_env})
-        record.update(
-            metric=metric_value(results, (self.config.get("metric") or {}).get("name")),
-            status=status, exit_code=returncode, reason_kind=kind,
-            reason=scrub_text(message, secrets) if message else message,
-            wall_time=round(wall, 3), ended_at=now_iso(),
-            results_file=RESULTS_FILE if results is not None else None,
-            **wall_split(results if status == "finished" else None, wall),
-        )
-        for name in ("pid", "host", "pid_start"):
-            record.pop(name, None)
-        scrub_file(log_path, secrets)
-        if secrets and (run_dir / "args.json").exists():
-            (run_dir / "args.json").unlink()
-        self._write_record(run_dir, record)
+        """Run one run to its end (or until stopped) and record it (see `attempt`)."""
+        attempt = int(self.records.get(run.key, {}).get("attempts", 0)) + 1
+        record = self.attempts.run(run, self._run_dir(run), attempt, gpu)
         with self._lock:
             self.records[run.key] = record
             self._write_state()
-
-    def _write_record(self, run_dir: Path, record: dict[str, Any]) -> None:
-        atomic_write_json(run_dir / RECORD_FILE, record)
+        return record
 
     def _write_state(self) -> None:
         """The sweep's state file (caller holds the lock)."""
@@ -422,7 +270,7 @@ class LocalAgent:
                 "wall_time": rec.get("wall_time") if rec else None,
                 "attempts": rec.get("attempts", 0) if rec else 0,
                 "on_clock_share": rec.get("on_clock_share") if rec else None,
-                "params": masked_params(run.params),
+                "params": mask_mapping(run.params),
             })
         counts = Counter(r["status"] for r in runs)
         state = {
@@ -436,31 +284,6 @@ class LocalAgent:
             "runs": runs,
         }
         atomic_write_json(self.runs_dir / STATE_FILE, state)
-
-    def _terminate(self, proc: subprocess.Popen) -> None:
-        """SIGINT to the child's process group, SIGKILL after a grace period."""
-        for sig, wait in ((signal.SIGINT, KILL_GRACE_SECONDS), (signal.SIGKILL, 5.0)):
-            if proc.poll() is not None:
-                return
-            try:
-                os.killpg(proc.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                return
-            try:
-                proc.wait(timeout=wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def stop(self) -> None:
-        self._stop.set()
-        with self._lock:
-            active = list(self._active.values())
-        threads = [threading.Thread(target=self._terminate, args=(p,)) for p in active]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
 
     def run(self, out=None) -> SweepOutcome:
         """Run every pending run (at most `count`), one worker per GPU (CPU: one at a time)."""
@@ -501,60 +324,31 @@ class LocalAgent:
 
     def _run_workers(self, queue: list[PlannedRun], new_runs: int, skipped: int,
                      out) -> SweepOutcome:
-        """Workers (one per GPU slot) take runs until none is left or the agent is stopped."""
+        """Workers (one per GPU slot, see `workers`) take runs until none is left or the agent
+        is stopped."""
         start = time.monotonic()
         attempted: list[str] = []
         proposals = [new_runs]
         bar = progress_bar(len(queue) + new_runs, self.name, out, self.options.progress)
-        errors: list[BaseException] = []
-        slots = self.options.gpus or [None]
-        finished = [0]
-        all_done = threading.Event()
 
-        def worker(gpu: str | None) -> None:
-            try:
-                while not self._stop.is_set():
-                    with self._lock:
-                        run = self._next_run(queue, proposals)
-                        if run is None:
-                            return
-                        attempted.append(run.key)
-                    record = self.execute(run, gpu)
-                    with self._lock:
-                        bar.update(1)
-                        bar.write(run_line(record, len(self.plan)), file=out)
-            except BaseException as exc:  # the agent's own fault: stop everything, report it
-                errors.append(exc)
-                self.stop()
-            finally:
-                with self._lock:
-                    finished[0] += 1
-                    if finished[0] >= len(slots):
-                        all_done.set()
+        def take() -> PlannedRun | None:
+            with self._lock:
+                run = self._next_run(queue, proposals)
+                if run is not None:
+                    attempted.append(run.key)
+                return run
 
-        threads = [threading.Thread(target=worker, args=(g,), daemon=True) for g in slots]
-        interrupted = False
+        def work(run: PlannedRun, gpu: str | None) -> None:
+            record = self.execute(run, gpu)
+            with self._lock:
+                bar.update(1)
+                bar.write(run_line(record, len(self.plan)), file=out)
+
         try:
-            for t in threads:
-                t.start()
-            # Wait on an Event, not Thread.join: a Ctrl-C landing inside join(timeout) can mark
-            # a running thread as stopped (CPython 3.11), and the agent would not wait for it.
-            while not all_done.wait(0.2):
-                pass
-        except KeyboardInterrupt:
-            interrupted = True
-            bar.write(f"interrupted: stopping {len(self._active)} running run(s) (SIGKILL after "
-                      f"{KILL_GRACE_SECONDS:.0f} s)...", file=out)
-            self.stop()
-            with self._lock:  # threads that never started will not say they are done
-                finished[0] += sum(1 for t in threads if t.ident is None)
-                if finished[0] >= len(slots):
-                    all_done.set()
-            all_done.wait()
+            interrupted = run_workers(self.options.gpus or [None], take, work, self.children,
+                                      say=lambda text: bar.write(text, file=out))
         finally:
             bar.close()
-        if errors:
-            raise SweepFileError(f"the agent stopped: {type(errors[0]).__name__}: {errors[0]}")
         return SweepOutcome(self.records, attempted, skipped, interrupted,
                             time.monotonic() - start)
 
@@ -568,4 +362,4 @@ class LocalAgent:
         for i, run in enumerate(todo):
             run_dir = self._run_dir(run)
             prefix = f"CUDA_VISIBLE_DEVICES={gpus[i % len(gpus)]} " if gpus[0] is not None else ""
-            print(f"{prefix}{shlex.join(self.command_for(run, run_dir, masked=True))}")
+            print(f"{prefix}{shlex.join(self.attempts.command_for(run, run_dir, masked=True))}")

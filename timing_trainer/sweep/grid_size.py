@@ -24,7 +24,7 @@ class GridSizeError(ValueError):
 def _hyperparameters(parameters: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(name, W&B type, filled config) of every parameter, nested ones flattened, as W&B's
     controller classifies them; a plain reading where its `sweeps` package is missing."""
-    from timing_trainer.sweep.runs import import_wandb_sweeps
+    from timing_trainer.sweep.runs import import_wandb_sweeps  # here: `runs` imports this module
 
     wandb_sweeps = import_wandb_sweeps()
     if wandb_sweeps is None:  # pragma: no cover - sweeps is a dependency

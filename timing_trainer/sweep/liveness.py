@@ -16,27 +16,24 @@ from pathlib import Path
 from typing import Any
 
 
-def host_name() -> str:
-    return socket.gethostname()
-
-
-def process_start_marker(pid: int) -> str | None:
-    """The process's start time since boot (Linux), or None where /proc does not tell."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """`/proc/PID/stat` from field 3 (the state) on (Linux), or None where /proc does not tell."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else None  # field 22 overall
+    return stat.rsplit(")", 1)[-1].split()
+
+
+def process_start_marker(pid: int) -> str | None:
+    """The process's start time since boot (Linux), or None where /proc does not tell."""
+    fields = _stat_fields(pid)
+    return fields[19] if fields and len(fields) > 19 else None  # field 22 overall
 
 
 def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    fields = stat.rsplit(")", 1)[-1].split()
+    fields = _stat_fields(pid)
     return bool(fields) and fields[0] == "Z"
 
 
@@ -55,7 +52,7 @@ def pid_alive(pid: int) -> bool:
 
 def process_identity(pid: int) -> dict[str, Any]:
     """What a record keeps to recognise its child later: pid, host and start marker."""
-    return {"pid": pid, "host": host_name(), "pid_start": process_start_marker(pid)}
+    return {"pid": pid, "host": socket.gethostname(), "pid_start": process_start_marker(pid)}
 
 
 def live_child(record: dict[str, Any]) -> int | None:
@@ -63,7 +60,7 @@ def live_child(record: dict[str, Any]) -> int | None:
     pid = record.get("pid")
     if record.get("status") != "running" or not isinstance(pid, int) or pid <= 0:
         return None
-    if record.get("host") not in (None, host_name()):
+    if record.get("host") not in (None, socket.gethostname()):
         return None  # another machine's run: its pid means nothing here
     if not pid_alive(pid):
         return None

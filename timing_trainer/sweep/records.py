@@ -8,6 +8,8 @@ status, its `timing_results.json` and the last line of its log.
   interrupted, like the agent's own Ctrl-C; a resume runs it again.
 - exit 3: out of memory; death by another signal: killed; anything else: its exit status and
   the log's last line.
+- before all that: a child the agent stopped (non-zero exit) is interrupted, and a command that
+  could not start is `not_started` with the log's last line (the error it wrote there).
 """
 
 from __future__ import annotations
@@ -71,9 +73,14 @@ def _without_results_error(returncode: int, status: Any, log_path: Path) -> tupl
     return "failed", "nonzero_exit", f"exit status {returncode}: {last_log_line(log_path)}"
 
 
-def classify(returncode: int, results: dict[str, Any] | None,
-             log_path: Path) -> tuple[str, str | None, str | None]:
-    """(status, reason kind, reason message) of a child process that has ended."""
+def classify(returncode: int, results: dict[str, Any] | None, log_path: Path, *,
+             started: bool = True, stopped: bool = False) -> tuple[str, str | None, str | None]:
+    """(status, reason kind, reason message) of a child process that has ended (`stopped`: by
+    the agent; `started`: False when the command could not be started)."""
+    if stopped and returncode != 0:
+        return "interrupted", "interrupted", "stopped by the agent (Ctrl-C)"
+    if not started:
+        return "failed", "not_started", last_log_line(log_path)
     status = (results or {}).get("status")
     error = (results or {}).get("error") or {}
     if returncode == 0 and status not in ("failed", "running"):

@@ -3,40 +3,27 @@
 A sweep may pass `hub_token` as a parameter, or a command may name `${envvar:HF_TOKEN}`: the
 child needs the real value, but `agent_record.json`, `sweep_state.json`, `run.log`'s command
 header, the dry-run's commands and the summary must not hold it. The command that is shown is
-rendered from masked parameters and a masked environment (so every `${args...}` form is masked,
-`${args_json}` included), then `--name value` pairs are masked once more for literal secrets in
-the file's `command`. Free text that may quote a secret (a log line used as a failure's reason,
-the child's own output in `run.log`) is scrubbed of the known values.
+rendered from masked parameters and a masked environment (`mask_mapping`, in `attempt`), so
+every `${args...}` form is masked, `${args_json}` included; then `--name value` pairs are masked
+once more (`mask_argv`) for literal secrets in the file's `command`. Free text that may quote a
+secret (a log line used as a failure's reason, the child's own output in `run.log`) is scrubbed
+of the known values here.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from timing_trainer.atomic import atomic_write_text
-from timing_trainer.secrets import mask_argv, mask_mapping, scrub_text, secret_values
+from timing_trainer.secrets import scrub_text, secret_values
 
 
-def masked_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return mask_mapping(params)
-
-
-def masked_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    return mask_mapping(environ)
-
-
-def masked_command(command: list[str]) -> list[str]:
-    return mask_argv(command)
-
-
-def run_secrets(params: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> list[str]:
+def run_secrets(params: Mapping[str, Any], environ: Mapping[str, str]) -> list[str]:
     """Secret values a run's files could quote: its secret parameters, and the environment's
-    secret-named variables (`HF_TOKEN`, `WANDB_API_KEY`)."""
-    values = set(secret_values(params))
-    values.update(secret_values(environ if environ is not None else os.environ))
+    secret-named variables (`HF_TOKEN`, `WANDB_API_KEY`), longest first."""
+    values = set(secret_values(params)) | set(secret_values(environ))
     return sorted(values, key=len, reverse=True)
 
 

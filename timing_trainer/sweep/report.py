@@ -3,7 +3,8 @@
 The summary lists the runs this call touched (a `--count 1` call on a 72-run grid prints one
 row, not 72) and ends with one line over the whole sweep: how many runs are finished, failed
 (by reason), interrupted or pending, and how much of the runs' wall time was on the clock.
-Parameter values pass through `redact` first: a token given as a parameter is never printed.
+Parameter values are masked first (`timing_trainer.secrets`): a token given as a parameter is
+never printed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from timing_trainer.sweep.redact import masked_params
+from timing_trainer.secrets import mask_mapping
 from timing_trainer.sweep.walltime import describe_split, total_split
 
 
@@ -40,7 +41,7 @@ def progress_bar(total: int, name: str, out, enabled: bool):
 def short_params(params: dict[str, Any], limit: int = 110) -> str:
     """`k=v` pairs for the table; paths and Hub ids shown by their last part; secrets masked."""
     shown = []
-    for key, value in masked_params(params).items():
+    for key, value in mask_mapping(params).items():
         if isinstance(value, (dict, list)):
             continue
         if isinstance(value, str) and "/" in value:

@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 
 from timing_trainer.errors import CliError
+from timing_trainer.sweep.grid_size import GridSizeError
+from timing_trainer.sweep.grid_size import grid_size as count_grid
 from timing_trainer.sweep.safe_yaml import YamlBoundError, bounded_safe_load
 
 METHODS = ("grid", "random", "bayes")
@@ -125,9 +127,6 @@ def grid_size(sweep_config: dict[str, Any]) -> int:
     """Number of runs of a grid sweep (after W&B's collapse of duplicate values), counted from
     the parameters before anything is built; `SweepFileError` above `MAX_SWEEP_RUNS` or for a
     parameter a grid cannot enumerate."""
-    from timing_trainer.sweep.grid_size import GridSizeError
-    from timing_trainer.sweep.grid_size import grid_size as count_grid
-
     try:
         return count_grid(sweep_config["parameters"], MAX_SWEEP_RUNS)
     except GridSizeError as exc:
@@ -160,46 +159,25 @@ def _fallback_grid(sweep_config: dict[str, Any]) -> list[dict[str, Any]]:
             for combo in itertools.product(*choices)]
 
 
-def expand_runs(
-    sweep_config: dict[str, Any], seed: int | None = None, count: int | None = None
-) -> list[dict[str, Any]]:
-    """Each run's parameter values (`{name: value}`), in W&B's order.
-
-    grid: every combination, W&B's order (`count` truncates). random: `count` draws (default the
-    file's `run_cap`), reproducible with `seed`. bayes cannot be listed ahead: each proposal
-    depends on the metrics of the runs before it.
-    """
-    check_sweep_config(sweep_config)
-    method = sweep_config["method"]
-    order = list(sweep_config["parameters"])
-    if method == "bayes":
-        raise SweepFileError(
-            "bayes sweeps cannot be expanded ahead of time (each run depends on earlier "
-            "results); run them with `wandb agent`, or use method grid or random"
+def _grid_runs(sweep_config: dict[str, Any], wandb_sweeps) -> list[dict[str, Any]]:
+    size = grid_size(sweep_config)  # before W&B lists the product: refused above the cap
+    if wandb_sweeps is None:
+        return _fallback_grid(sweep_config)
+    try:
+        # n = the grid's size: every run, never a cut. `next_runs` would also import the bayes
+        # search (scikit-learn, 2 s): call the grid search it dispatches to.
+        proposed = wandb_sweeps.grid_search.grid_search_next_runs(
+            [], sweep_config, validate=False, n=max(size, 1)
         )
-    wandb_sweeps = import_wandb_sweeps()
+    except (ValueError, AssertionError, KeyError, TypeError) as exc:
+        raise SweepFileError(f"sweep config: {exc}") from None
+    order = list(sweep_config["parameters"])
+    return [_flatten_run_config(r.config, order) for r in proposed if r is not None]
 
-    if method == "grid":
-        size = grid_size(sweep_config)  # before W&B lists the product: refused above the cap
-        if wandb_sweeps is None:
-            runs = _fallback_grid(sweep_config)
-        else:
-            try:
-                # n = the grid's size: every run, never a cut. `next_runs` would also import
-                # the bayes search (scikit-learn, 2 s): call the grid search it dispatches to.
-                proposed = wandb_sweeps.grid_search.grid_search_next_runs(
-                    [], sweep_config, validate=False, n=max(size, 1)
-                )
-            except (ValueError, AssertionError, KeyError, TypeError) as exc:
-                raise SweepFileError(f"sweep config: {exc}") from None
-            runs = [_flatten_run_config(r.config, order) for r in proposed if r is not None]
-        return runs[:count] if count is not None else runs
 
-    # random
-    n = count if count is not None else sweep_config.get("run_cap")
-    if not isinstance(n, int) or n <= 0:
-        raise SweepFileError("a random sweep needs a run count: --count N or `run_cap` in the file")
-    check_draw_count(n)
+def _random_runs(sweep_config: dict[str, Any], n: int, seed: int | None,
+                 wandb_sweeps) -> list[dict[str, Any]]:
+    """`n` draws; a seed gives the same draws and leaves the global generators as they were."""
     if wandb_sweeps is None:  # pragma: no cover
         raise SweepFileError("random sweeps need W&B's `sweeps` package (pip install sweeps)")
     import numpy as np
@@ -216,4 +194,32 @@ def expand_runs(
         if seed is not None:
             random.setstate(state_py)
             np.random.set_state(state_np)
+    order = list(sweep_config["parameters"])
     return [_flatten_run_config(r.config, order) for r in proposed if r is not None]
+
+
+def expand_runs(
+    sweep_config: dict[str, Any], seed: int | None = None, count: int | None = None
+) -> list[dict[str, Any]]:
+    """Each run's parameter values (`{name: value}`), in W&B's order.
+
+    grid: every combination, W&B's order (`count` truncates). random: `count` draws (default the
+    file's `run_cap`), reproducible with `seed`. bayes cannot be listed ahead: each proposal
+    depends on the metrics of the runs before it.
+    """
+    check_sweep_config(sweep_config)
+    method = sweep_config["method"]
+    if method == "bayes":
+        raise SweepFileError(
+            "bayes sweeps cannot be expanded ahead of time (each run depends on earlier "
+            "results); run them with `wandb agent`, or use method grid or random"
+        )
+    wandb_sweeps = import_wandb_sweeps()
+    if method == "grid":
+        runs = _grid_runs(sweep_config, wandb_sweeps)
+        return runs[:count] if count is not None else runs
+    n = count if count is not None else sweep_config.get("run_cap")
+    if not isinstance(n, int) or n <= 0:
+        raise SweepFileError("a random sweep needs a run count: --count N or `run_cap` in the file")
+    check_draw_count(n)
+    return _random_runs(sweep_config, n, seed, wandb_sweeps)

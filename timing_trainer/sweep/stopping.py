@@ -21,15 +21,11 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class StopSignals:
-    """Context manager for the agent's run loop (main thread only; elsewhere it does nothing).
+    """Context manager for the agent's run loop (main thread only; elsewhere it does nothing)."""
 
-    `stopping` is True once the first signal came; `absorbed` counts the ones ignored since.
-    """
+    NOTE = "already stopping: waiting for the running run(s) to end"
 
-    def __init__(self, note: str = "already stopping: waiting for the running run(s) to end"):
-        self.note = note
-        self.stopping = False
-        self.absorbed = 0
+    def __init__(self) -> None:
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopSignals:
@@ -45,13 +41,11 @@ class StopSignals:
         self._previous.clear()
 
     def _first(self, signum: int, frame: Any) -> None:
-        self.stopping = True
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._absorb)
         raise KeyboardInterrupt
 
     def _absorb(self, signum: int, frame: Any) -> None:
-        self.absorbed += 1
         name = signal.Signals(signum).name
         # os.write, not print: a print from a handler can land inside another print.
-        os.write(2, f"{name} ignored: {self.note}\n".encode())
+        os.write(2, f"{name} ignored: {self.NOTE}\n".encode())
