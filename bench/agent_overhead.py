@@ -28,14 +28,6 @@ import time
 from pathlib import Path
 
 
-def timed_seconds(results: dict) -> float | None:
-    """Seconds on the clock inside a run: every fine-tuning iteration and every evaluation (the
-    agent's own definition, `timing_trainer.sweep.walltime.on_clock_seconds`)."""
-    from timing_trainer.sweep.walltime import on_clock_seconds
-
-    return on_clock_seconds(results)
-
-
 def variant_config(base: dict, use_cache: bool, max_steps: int | None) -> dict:
     config = copy.deepcopy(base)
     params = config["parameters"]
@@ -48,6 +40,8 @@ def variant_config(base: dict, use_cache: bool, max_steps: int | None) -> dict:
 
 
 def collect(runs_dir: Path) -> list[dict]:
+    from timing_trainer.sweep.walltime import on_clock_seconds
+
     rows = []
     for record_path in sorted(runs_dir.glob("*/agent_record.json")):
         record = json.loads(record_path.read_text())
@@ -55,7 +49,7 @@ def collect(runs_dir: Path) -> list[dict]:
         if record.get("status") != "finished" or not results_path.is_file():
             continue
         results = json.loads(results_path.read_text())
-        timed = timed_seconds(results)
+        timed = on_clock_seconds(results)  # every fine-tuning iteration and evaluation
         rows.append({
             "run": record["dir"],
             "wall": record["wall_time"],
@@ -94,6 +88,18 @@ def import_floor(repeats: int = 3) -> float:
         subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
         times.append(time.monotonic() - start)
     return statistics.median(times)
+
+
+def print_table(summaries: list[dict], floor: float) -> None:
+    """The medians of each variant, and the import floor."""
+    print(f"{'variant':<16} {'runs':>4} {'wall s':>8} {'timed s':>8} {'setup s':>8} "
+          f"{'tokenize s':>10} {'overhead s':>10} {'share':>6}")
+    for s in summaries:
+        tok = f"{s['median_tokenize_s']:.2f}" if s["median_tokenize_s"] is not None else "-"
+        print(f"{s['variant']:<16} {s['runs']:>4} {s['median_wall_s']:>8.2f} {s['median_timed_s']:>8.2f} "
+              f"{s['median_setup_s']:>8.2f} {tok:>10} {s['median_overhead_s']:>10.2f} "
+              f"{s['overhead_share']:>6.1%}")
+    print(f"python start + imports alone (torch, transformers, wandb, the program): {floor:.2f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,14 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         for status in sorted({r["cache"] for r in rows if r["cache"] in ("hit", "miss")}):
             summaries.append(summarise(f"  cache {status}", [r for r in rows if r["cache"] == status]))
     floor = import_floor()
-    print(f"{'variant':<16} {'runs':>4} {'wall s':>8} {'timed s':>8} {'setup s':>8} "
-          f"{'tokenize s':>10} {'overhead s':>10} {'share':>6}")
-    for s in summaries:
-        tok = f"{s['median_tokenize_s']:.2f}" if s["median_tokenize_s"] is not None else "-"
-        print(f"{s['variant']:<16} {s['runs']:>4} {s['median_wall_s']:>8.2f} {s['median_timed_s']:>8.2f} "
-              f"{s['median_setup_s']:>8.2f} {tok:>10} {s['median_overhead_s']:>10.2f} "
-              f"{s['overhead_share']:>6.1%}")
-    print(f"python start + imports alone (torch, transformers, wandb, the program): {floor:.2f} s")
+    print_table(summaries, floor)
     print(f"(medians per run; {args.runs} runs per variant, interleaved; "
           f"{time.monotonic() - start:.0f} s in all; workdir {work})")
     if args.json:

@@ -14,33 +14,29 @@ printed: that is the row, not an error.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import sys
 import tempfile
 import warnings
 
-from bert_workload import add_model_arguments, build_model  # noqa: E402
-from overhead import build_dataset  # noqa: E402
+from bert_workload import (
+    CPU,
+    build_dataset,
+    build_model,
+    prepare_torch,
+    workload_parser,
+    write_json,
+)
 
 warnings.filterwarnings("ignore", message="timing figures unavailable")  # the row says why
-os.environ.setdefault("WANDB_MODE", "disabled")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def parse_args(argv=None):
-    import torch
-
-    cuda = torch.cuda.is_available()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_model_arguments(parser, cuda, cuda_seq_len=128)
+    parser, cuda = workload_parser(__doc__, cuda_seq_len=128)
     parser.add_argument("--steps", type=int, default=40 if cuda else 10,
                         help="optimizer steps per iteration")
     parser.add_argument("--iters", type=int, default=5, help="timed fine-tuning iterations")
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
-    parser.add_argument("--json", default=None, help="also write the figures to this file")
     return parser.parse_args(argv)
 
 
@@ -66,7 +62,7 @@ def run(opts) -> dict:
     joules = data["finetuning_energy_j_list"]
     times = data["finetuning_time_list"]
     return {
-        "device": data["environment"]["gpu_name"] or "CPU (no GPU)",
+        "device": data["environment"]["gpu_name"] or CPU,
         "precision": data["environment"]["precision"], "steps": opts.steps,
         "energy_source": data["energy_source"], "finetuning_time_list": times,
         "finetuning_energy_j_list": joules,
@@ -97,16 +93,10 @@ def report(figures: dict) -> None:
 
 def main(argv=None) -> int:
     opts = parse_args(argv)
-    import torch
-
-    torch.backends.cuda.matmul.allow_tf32 = False
-    if not torch.cuda.is_available():
-        torch.set_num_threads(opts.cpu_threads)
+    prepare_torch(opts)
     figures = run(opts)
     report(figures)
-    if opts.json:
-        with open(opts.json, "w", encoding="utf-8") as handle:
-            json.dump(figures, handle, indent=2)
+    write_json(opts.json, figures)
     return 0
 
 

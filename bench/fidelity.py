@@ -20,34 +20,24 @@ Four views of the same BERT forward passes (eval mode, no grad, random tokens):
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import sys
 import tempfile
 import time
 import warnings
 
-from bert_workload import add_model_arguments, build_model  # noqa: E402
+from bert_workload import CPU, build_model, prepare_torch, workload_parser, write_json
 
 warnings.filterwarnings("ignore", message="timing figures unavailable")  # not run figures here
-os.environ.setdefault("WANDB_MODE", "disabled")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def parse_args(argv=None):
-    import torch
-
-    cuda = torch.cuda.is_available()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_model_arguments(parser, cuda)
+    parser, cuda = workload_parser(__doc__)
     parser.add_argument("--batches", type=int, default=30 if cuda else 15)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating rounds of the trainer and the bare forward loop")
-    parser.add_argument("--json", default=None, help="also write the figures to this file")
     return parser.parse_args(argv)
 
 
@@ -100,8 +90,6 @@ def paired_and_unsynced(model, batches, device, sync, warmup: int):
 def trainer_and_bare(opts, model, ids, batches, labels, sync, cuda: bool):
     """2. and 4.: TimingTrainer.evaluate (no per-batch synchronize) alternating with the bare
     forward reference, so that a drifting machine affects both alike; the best round of each."""
-    import statistics as stats
-
     from datasets import Dataset
 
     from timing_trainer import TimingTrainer, TimingTrainingArguments
@@ -121,7 +109,7 @@ def trainer_and_bare(opts, model, ids, batches, labels, sync, cuda: bool):
             trainer.evaluate()
             records.append(trainer.timing_results.evaluations[-1].to_dict())
     record = min(records, key=lambda r: r["forward_time_median"])
-    return record, min(bare_rounds, key=stats.median)
+    return record, min(bare_rounds, key=statistics.median)
 
 
 def summarize(opts, device_name, kind, timed, host, unsynced, record, bare) -> dict:
@@ -177,12 +165,9 @@ def main(argv=None) -> int:
 
     from timing_trainer.clock import synchronizer_for
 
-    cuda = torch.cuda.is_available()
-    if not cuda:
-        torch.set_num_threads(opts.cpu_threads)
-    torch.backends.cuda.matmul.allow_tf32 = False
+    device_name = prepare_torch(opts)
+    cuda = device_name != CPU
     device = torch.device("cuda" if cuda else "cpu")
-    device_name = torch.cuda.get_device_name(0) if cuda else "CPU (no GPU)"
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[opts.precision]
     model = build_model(opts).to(device=device, dtype=dtype).eval()
     n = opts.batches * opts.batch_size
@@ -194,9 +179,7 @@ def main(argv=None) -> int:
     record, bare = trainer_and_bare(opts, model, ids, batches, labels, sync, cuda)
     figures = summarize(opts, device_name, kind, timed, host, unsynced, record, bare)
     print_table(opts, figures)
-    if opts.json:
-        with open(opts.json, "w", encoding="utf-8") as handle:
-            json.dump(figures, handle, indent=2)
+    write_json(opts.json, figures)
     return 0
 
 

@@ -46,22 +46,22 @@ echo "== pytest -m gpu =="
 timeout 100 python3 -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$OUT/pytest_gpu.txt"
 pytest_rc=${PIPESTATUS[0]}
 
-echo "== overhead =="
-timeout 75 python3 bench/overhead.py --json "$OUT/overhead.json" 2>&1 | grep -v "^{" \
-    | tee "$OUT/overhead.txt"
-echo "== fidelity =="
-timeout 55 python3 bench/fidelity.py --json "$OUT/fidelity.json" 2>&1 | grep -v "^{" \
-    | tee "$OUT/fidelity.txt"
-echo "== warm-up =="
+# bench TITLE SECONDS NAME [ARGS...]: bench/NAME.py under a time limit, its figures in
+# $OUT/NAME.json and its printout in $OUT/NAME.txt (less the Trainer's log dicts and the
+# checkpoint loader's shard lines).
+bench() {
+    local title=$1 limit=$2 name=$3
+    shift 3
+    echo "== $title =="
+    timeout "$limit" python3 "bench/$name.py" "$@" --json "$OUT/$name.json" 2>&1 \
+        | grep -v -e "^{" -e "shards" | tee "$OUT/$name.txt"
+}
+bench "overhead" 75 overhead
+bench "fidelity" 55 fidelity
 # shellcheck disable=SC2086
-timeout 80 python3 bench/warmup.py $WARMUP_ARGS --json "$OUT/warmup.json" 2>&1 \
-    | tee "$OUT/warmup.txt"
-echo "== local-agent sweep of the GLUE program =="
-timeout 110 python3 bench/sweep_e2e.py --json "$OUT/sweep_e2e.json" 2>&1 | grep -v "shards" \
-    | tee "$OUT/sweep_e2e.txt"
-echo "== energy of every fine-tuning iteration =="
-timeout 50 python3 bench/energy.py --json "$OUT/energy.json" 2>&1 | grep -v "^{" \
-    | tee "$OUT/energy.txt"
+bench "warm-up" 80 warmup $WARMUP_ARGS
+bench "local-agent sweep of the GLUE program" 110 sweep_e2e
+bench "energy of every fine-tuning iteration" 50 energy
 
 python3 - "$OUT" "$pytest_rc" "$(( $(date +%s) - START ))" <<'PY'
 import json, os, re, sys

@@ -21,50 +21,28 @@ Neither is on the clock; they add to the wall time of a run, not to `finetuning_
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
 
-from bert_workload import add_model_arguments, build_model  # noqa: E402
-
-os.environ.setdefault("WANDB_MODE", "disabled")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from bert_workload import (
+    CPU,
+    build_dataset,
+    build_model,
+    prepare_torch,
+    workload_parser,
+    write_json,
+)
 
 
 def parse_args(argv=None):
-    import torch
-
-    cuda = torch.cuda.is_available()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_model_arguments(parser, cuda, cuda_seq_len=128)
+    parser, cuda = workload_parser(__doc__, cuda_seq_len=128)
     parser.add_argument("--steps", type=int, default=40 if cuda else 15)
     parser.add_argument("--repeats", type=int, default=3, help="A/B rounds (min is reported)")
     parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
-    parser.add_argument("--json", default=None, help="also write the figures to this file")
     return parser.parse_args(argv)
-
-
-def build_dataset(opts):
-    import torch
-
-    n = opts.steps * opts.batch_size
-    generator = torch.Generator().manual_seed(0)
-    ids = torch.randint(1, opts.vocab, (n, opts.seq_len), generator=generator)
-    labels = torch.randint(0, 2, (n,), generator=generator)
-
-    class Tokens(torch.utils.data.Dataset):
-        def __len__(self):
-            return n
-
-        def __getitem__(self, i):
-            return {"input_ids": ids[i], "attention_mask": torch.ones_like(ids[i]),
-                    "labels": labels[i]}
-
-    return Tokens()
 
 
 def make_probe(device):
@@ -229,7 +207,7 @@ def report(figures: dict, opts) -> None:
     print(f"hook cost: {figures['hook_us_per_step']:.1f} us per optimizer step = "
           f"{figures['hook_share_of_step']:.4%} of a step (implied loop ratio "
           f"{1 + figures['hook_share_of_step']:.5f})")
-    label = "CPU figure" if device == "CPU (no GPU)" else device
+    label = "CPU figure" if device == CPU else device
     print(f"energy reads ({label}), off the clock, per clock boundary: this process's meter "
           f"[{energy['own_source'] or 'nothing readable'}] {energy['own_read_us']:.2f} us "
           f"(window {energy['own_window_us']:.2f} us); RAPL stand-in, 2 packages in plain files "
@@ -238,12 +216,7 @@ def report(figures: dict, opts) -> None:
 
 def main(argv=None) -> int:
     opts = parse_args(argv)
-    import torch
-
-    torch.backends.cuda.matmul.allow_tf32 = False
-    if not torch.cuda.is_available():
-        torch.set_num_threads(opts.cpu_threads)
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU (no GPU)"
+    device = prepare_torch(opts)
     dataset = build_dataset(opts)
     initial_state = {k: v.clone() for k, v in build_model(opts).state_dict().items()}
     runs = {"plain": [], "timing": []}
@@ -254,7 +227,7 @@ def main(argv=None) -> int:
             for kind in order:
                 runs[kind].append(run_once(kind, opts, initial_state, dataset, tmp))
         hook_seconds = hook_cost_per_step(opts, dataset, initial_state, tmp)
-    energy = energy_read_costs("cuda:0" if torch.cuda.is_available() else "cpu")
+    energy = energy_read_costs("cpu" if device == CPU else "cuda:0")
 
     def best(kind, key):
         return min(r[key] for r in runs[kind])
@@ -281,9 +254,7 @@ def main(argv=None) -> int:
         "runs": runs,
     }
     report(figures, opts)
-    if opts.json:
-        with open(opts.json, "w", encoding="utf-8") as handle:
-            json.dump(figures, handle, indent=2)
+    write_json(opts.json, figures)
     return 0
 
 

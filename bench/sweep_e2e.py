@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from bert_workload import device_name, write_json
 
 
 def parse_args(argv=None):
@@ -89,11 +90,12 @@ def sweep_file(opts, root: Path, model_dir: Path) -> Path:
 
 def split(run_dir: Path) -> dict:
     """One run's wall time and where it went."""
+    from timing_trainer.sweep.walltime import on_clock_seconds
+
     record = json.loads((run_dir / "agent_record.json").read_text())
     results = json.loads((run_dir / "timing_results.json").read_text())
     parts = dict(results.get("setup_time_parts") or {})
-    on_clock = sum(results.get("finetuning_time_list") or []) + sum(
-        e.get("inference_total_time") or 0.0 for e in results.get("evaluations") or [])
+    on_clock = on_clock_seconds(results) or 0.0
     startup = parts.pop("startup", None)
     setup = sum(parts.values())
     wall = record.get("wall_time")
@@ -108,9 +110,7 @@ def split(run_dir: Path) -> dict:
 
 def main(argv=None) -> int:
     opts = parse_args(argv)
-    import torch
-
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU (no GPU)"
+    device = device_name()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         model_dir = build_assets(opts, root)
@@ -138,9 +138,7 @@ def main(argv=None) -> int:
               f"{r['rest_s']:>8.1f}{r['on_clock_share']:>8.1%}")
     if agent.returncode != 0:
         print(agent.stdout[-2000:] + agent.stderr[-2000:])
-    if opts.json:
-        with open(opts.json, "w", encoding="utf-8") as handle:
-            json.dump(figures, handle, indent=2)
+    write_json(opts.json, figures)
     return 0 if agent.returncode == 0 else 1
 
 

@@ -15,30 +15,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 
-from bert_workload import add_model_arguments, build_model
-
-os.environ.setdefault("WANDB_MODE", "disabled")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from bert_workload import (
+    CPU,
+    build_dataset,
+    build_model,
+    device_name,
+    prepare_torch,
+    workload_parser,
+    write_json,
+)
 
 
 def parse_args(argv=None):
-    import torch
-
-    cuda = torch.cuda.is_available()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_model_arguments(parser, cuda, cuda_seq_len=128)
+    parser, cuda = workload_parser(__doc__, cuda_seq_len=128)
     parser.add_argument("--steps", type=int, default=30 if cuda else 10,
                         help="optimizer steps per timed iteration")
     parser.add_argument("--iters", type=int, default=4, help="finetuning_iters per variant")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--precision", choices=("fp32", "bf16"), default="bf16" if cuda else "fp32")
-    parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--step-profile", type=int, default=0, metavar="N",
                         help="instead: N fresh processes, each a plain Trainer's first steps "
                              "against the median of steps 11 on (40 steps)")
@@ -49,14 +48,10 @@ def parse_args(argv=None):
 
 def child(opts) -> dict:
     """One fresh process: TimingTrainer with `opts.child` warm-up steps; its iteration times."""
-    import torch
-
     from timing_trainer import TimingTrainer, TimingTrainingArguments
 
-    cuda = torch.cuda.is_available()
-    if not cuda:
-        torch.set_num_threads(opts.cpu_threads)
-    dataset = _dataset(opts, opts.steps * opts.batch_size)
+    cuda = prepare_torch(opts) != CPU
+    dataset = build_dataset(opts)
     with tempfile.TemporaryDirectory() as tmp:
         args = TimingTrainingArguments(
             output_dir=tmp, per_device_train_batch_size=opts.batch_size, num_train_epochs=1,
@@ -71,15 +66,6 @@ def child(opts) -> dict:
             "warmup_seconds": trainer.timing_results.setup_time_parts.get("warmup")}
 
 
-def _dataset(opts, n: int):
-    import torch
-
-    generator = torch.Generator().manual_seed(0)
-    ids = torch.randint(1, opts.vocab, (n, opts.seq_len), generator=generator)
-    return [{"input_ids": ids[i], "attention_mask": torch.ones_like(ids[i]),
-             "labels": int(ids[i, 0] % 2)} for i in range(n)]
-
-
 def profile_child(opts) -> dict:
     """A plain Trainer in a fresh process: each step's time / the median of steps 11 on."""
     import time
@@ -87,9 +73,7 @@ def profile_child(opts) -> dict:
     import torch
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
-    cuda = torch.cuda.is_available()
-    if not cuda:
-        torch.set_num_threads(opts.cpu_threads)
+    cuda = prepare_torch(opts) != CPU
     sync = torch.cuda.synchronize if cuda else (lambda: None)
 
     class Steps(TrainerCallback):
@@ -108,7 +92,7 @@ def profile_child(opts) -> dict:
                                  max_steps=40, report_to="none", disable_tqdm=True,
                                  save_strategy="no", logging_steps=10_000, use_cpu=not cuda,
                                  bf16=opts.precision == "bf16")
-        Trainer(model=build_model(opts), args=args, train_dataset=_dataset(opts, 40 * opts.batch_size),
+        Trainer(model=build_model(opts), args=args, train_dataset=build_dataset(opts, 40 * opts.batch_size),
                 callbacks=[Steps()]).train()
     steady = statistics.median(Steps.times[10:])
     return {"steps_over_steady": [t / steady for t in Steps.times[:5]], "steady_s": steady}
@@ -118,6 +102,11 @@ def run_child(argv: list[str], *flags: str) -> dict:
     out = subprocess.run([sys.executable, __file__, *argv, *flags],
                          capture_output=True, text=True, check=True, timeout=600)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _without(argv: list[str], option: str) -> list[str]:
+    """`argv` less `option` and the value after it."""
+    return [a for i, a in enumerate(argv) if a != option and (i == 0 or argv[i - 1] != option)]
 
 
 def step_profile(opts, passed: list[str]) -> int:
@@ -139,16 +128,12 @@ def main(argv=None) -> int:
     if opts.profile_child:
         print(json.dumps(profile_child(opts)))
         return 0
-    import torch
-
     from timing_trainer.arguments import DEFAULT_WARMUP_STEPS
 
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU (no GPU)"
-    passed = [a for i, a in enumerate(argv) if a != "--json" and (i == 0 or argv[i - 1] != "--json")]
+    device = device_name()
+    passed = _without(argv, "--json")  # the children's arguments
     if opts.step_profile:
-        passed = [a for i, a in enumerate(passed) if a != "--step-profile"
-                  and (i == 0 or passed[i - 1] != "--step-profile")]
-        return step_profile(opts, passed)
+        return step_profile(opts, _without(passed, "--step-profile"))
     runs: dict[int, list[dict]] = {0: [], DEFAULT_WARMUP_STEPS: []}
     for round_index in range(opts.rounds):
         order = sorted(runs, reverse=bool(round_index % 2))
@@ -171,9 +156,7 @@ def main(argv=None) -> int:
                        (f"timing_warmup_steps={DEFAULT_WARMUP_STEPS}", "with")):
         values = " ".join(f"{v:.3f}" for v in figures[key])
         print(f"{label:<24} median {figures[key + '_median']:.3f}   ({values})")
-    if opts.json:
-        with open(opts.json, "w", encoding="utf-8") as handle:
-            json.dump(figures, handle, indent=2)
+    write_json(opts.json, figures)
     return 0
 
 

@@ -1,8 +1,13 @@
-"""Run folders and a small sweep file for the cost-model tests, written once for all of them."""
+"""Run folders, a small sweep file and `predict` in a child process, for the cost-model tests:
+written once for all of them."""
 
 from __future__ import annotations
 
 import json
+import os
+import resource
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,3 +58,23 @@ def write_run_folders(root: Path, table: pd.DataFrame,
         result.update(extra(row) if extra else {})
         (folder / "timing_results.json").write_text(json.dumps(result))
     return Path(root)
+
+
+def write_sweep(folder: Path, text: str = SMALL_SWEEP, name: str = "small.yaml") -> Path:
+    """A sweep file `name` holding `text` in `folder`."""
+    path = Path(folder) / name
+    path.write_text(text)
+    return path
+
+
+def predict(*args: str, limit_mb: int | None = None) -> subprocess.CompletedProcess:
+    """`timing-trainer predict ...` in a real child process (optionally with a bounded address
+    space, so that a runaway allocation fails fast rather than swapping)."""
+    def bound():
+        size = limit_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "timing_trainer.cli", "predict", *args],
+                          capture_output=True, text=True, timeout=120, env=env,
+                          preexec_fn=bound if limit_mb else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from costmodel_runs import SMALL_SWEEP
+from costmodel_runs import SMALL_SWEEP, write_sweep
 
 from timing_trainer.analysis.errors import RunsDataWarning
 from timing_trainer.costmodel.energy import (
@@ -16,7 +16,8 @@ from timing_trainer.costmodel.energy import (
 )
 from timing_trainer.costmodel.model import fit_cost_model
 from timing_trainer.costmodel.sweep_costs import Rates
-from timing_trainer.costmodel.sweep_estimate import estimate_sweep, format_estimate
+from timing_trainer.costmodel.sweep_estimate import estimate_sweep
+from timing_trainer.costmodel.sweep_text import format_estimate
 from timing_trainer.costmodel.synthetic import (
     TRUE_POWER_W,
     synthetic_runs,
@@ -25,7 +26,6 @@ from timing_trainer.costmodel.synthetic import (
 )
 
 MODELS = ("bert-base-uncased", "distilbert-base-uncased", "albert-base-v1", "xlnet-base-cased")
-SWEEP = SMALL_SWEEP
 CPU_ONLY = "no readable RAPL counter (/sys/class/powercap not present)"
 
 
@@ -42,9 +42,7 @@ def energy(runs):
 
 @pytest.fixture
 def sweep_file(tmp_path):
-    path = tmp_path / "small.yaml"
-    path.write_text(SWEEP)
-    return path
+    return write_sweep(tmp_path)
 
 
 def _truth(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -166,9 +164,9 @@ def test_sweep_without_energy_gives_hours_money_and_why(sweep_file):
 
 
 def test_inference_energy_is_per_batch_and_scales_with_batches(tmp_path):
-    path = tmp_path / "inference.yaml"
-    path.write_text(SWEEP.replace("per_device_train_batch_size", "per_device_eval_batch_size")
-                    .replace("name: small", "name: small\ncommand: [python, --do_eval]"))
+    path = write_sweep(tmp_path, SMALL_SWEEP.replace(
+        "per_device_train_batch_size", "per_device_eval_batch_size").replace(
+        "name: small", "name: small\ncommand: [python, --do_eval]"), "inference.yaml")
     table = with_energy(synthetic_runs(kind="inference", models=MODELS, noise=0.02, seed=3),
                         "inference", seed=3)
     energy = fit_energy(table, "inference")
@@ -182,18 +180,16 @@ def test_inference_energy_is_per_batch_and_scales_with_batches(tmp_path):
                                pred["predicted"].to_numpy() * np.ceil(408 / 16), rtol=1e-9)
 
 
-def test_a_platform_without_energy_runs_says_so(runs, sweep_file):
+def test_a_platform_without_energy_runs_says_so(runs, tmp_path):
     bf16 = synthetic_runs(models=MODELS, noise=0.02, seed=8, precision="bf16")
     table = pd.concat([runs, bf16], ignore_index=True)  # energy on fp32 runs only
     model = fit_cost_model(table, "finetuning")
     energy = fit_energy(table, "finetuning")
-    only_bf16 = estimate_sweep(model, sweep_file.parent / _bf16(sweep_file, "[true]"),
-                               fitted=table, energy=energy)
+    only_bf16 = estimate_sweep(model, _bf16(tmp_path, "[true]"), fitted=table, energy=energy)
     assert "run_kwh" not in only_bf16.runs
     assert only_bf16.energy_note.startswith("not predicted: the runs with energy ran on "
                                             "cpu / fp32 / x1, not on this sweep's cpu / bf16")
-    both = estimate_sweep(model, sweep_file.parent / _bf16(sweep_file, "[false, true]"),
-                          fitted=table, energy=energy)
+    both = estimate_sweep(model, _bf16(tmp_path, "[false, true]"), fitted=table, energy=energy)
     kwh = both.totals["energy_kwh"]
     assert kwh.value is None
     assert kwh.note == ("4 of 8 runs have no prediction: no run with energy on its platform "
@@ -201,10 +197,10 @@ def test_a_platform_without_energy_runs_says_so(runs, sweep_file):
     assert both.runs["run_kwh"].notna().sum() == 4
 
 
-def _bf16(sweep_file, values: str) -> str:
-    name = f"bf16_{values.count(',')}.yaml"
-    (sweep_file.parent / name).write_text(SWEEP + f"  bf16:\n    values: {values}\n")
-    return name
+def _bf16(folder, values: str):
+    """The small sweep with `bf16` taking `values` (a YAML list)."""
+    return write_sweep(folder, SMALL_SWEEP + f"  bf16:\n    values: {values}\n",
+                       f"bf16_{values.count(',')}.yaml")
 
 
 def test_an_energy_that_is_no_measurement_is_warned_about_and_left_out(runs):

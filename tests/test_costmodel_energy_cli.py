@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from costmodel_runs import SMALL_SWEEP, write_run_folders
+from costmodel_runs import predict, write_run_folders, write_sweep
 
 from timing_trainer.cli import main
 from timing_trainer.costmodel.synthetic import synthetic_runs, with_energy
 
-SWEEP = SMALL_SWEEP
 CPU_ONLY = "RAPL not readable: /sys/class/powercap/intel-rapl absent"
 ENERGY_KEYS = ("finetuning_energy_j", "finetuning_energy_j_list", "finetuning_avg_power_w",
                "energy_source")
@@ -29,9 +25,7 @@ def table():
 
 @pytest.fixture
 def sweep_file(tmp_path):
-    path = tmp_path / "small.yaml"
-    path.write_text(SWEEP)
-    return path
+    return write_sweep(tmp_path)
 
 
 def write_runs(root: Path, table: pd.DataFrame, *, energy: bool) -> Path:
@@ -46,13 +40,6 @@ def write_runs(root: Path, table: pd.DataFrame, *, energy: bool) -> Path:
                 "finetuning_avg_power_w": e / t, "energy_source": "rapl", "unavailable": {}}
 
     return write_run_folders(root, table, figures)
-
-
-def predict(*args: str) -> subprocess.CompletedProcess:
-    """`timing-trainer predict ...` in a real child process."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "timing_trainer.cli", "predict", *args],
-                          capture_output=True, text=True, timeout=120, env=env)
 
 
 @pytest.mark.parametrize("option, value", [

@@ -4,12 +4,9 @@ that cannot be read, runaway sweep files, `--only`, extrapolation, running and c
 from __future__ import annotations
 
 import json
-import os
 import re
-import resource
 import shutil
 import subprocess
-import sys
 import zipfile
 from contextlib import nullcontext
 from pathlib import Path
@@ -17,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from costmodel_runs import write_run_folders
+from costmodel_runs import predict, write_run_folders
 
 from timing_trainer.analysis.errors import RunsDataWarning
 from timing_trainer.cli import main
@@ -37,24 +34,6 @@ NOT_MEASUREMENTS = [np.inf, -np.inf, np.nan, 0.0, -3.0, 1e300, MAX_SECONDS * 2, 
 @pytest.fixture(scope="module")
 def runs():
     return synthetic_runs(noise=0.1, seed=4, tasks=("rte", "mrpc", "cola", "stsb")).head(60)
-
-
-def write_runs(root: Path, table: pd.DataFrame) -> Path:
-    """Runs as `timing_results.json` folders, the form a local sweep leaves behind."""
-    return write_run_folders(root, table)
-
-
-def predict(*args: str, limit_mb: int | None = None) -> subprocess.CompletedProcess:
-    """`timing-trainer predict ...` in a real child process (optionally with a bounded address
-    space, so that a runaway allocation fails fast rather than swapping)."""
-    def bound():
-        size = limit_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (size, size))
-
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "timing_trainer.cli", "predict", *args],
-                          capture_output=True, text=True, timeout=120, env=env,
-                          preexec_fn=bound if limit_mb else None)
 
 
 def one_error_line(proc: subprocess.CompletedProcess) -> str:
@@ -114,10 +93,10 @@ def test_usable_runs_counts_every_reason(runs):
 def test_predict_kfold_never_scores_an_infinite_time(tmp_path, runs, bad, capsys):
     """The issue's case: one run's times `Infinity` (or 1e300) turned a k-fold median error of
     8.4% into 18.0%, silently; now the figures are those without that run, and it is counted."""
-    clean = write_runs(tmp_path / "clean", runs.drop(index=runs.index[7]))
+    clean = write_run_folders(tmp_path / "clean", runs.drop(index=runs.index[7]))
     assert main(["predict", "--runs", str(clean), "--cv", "kfold", "--json"]) == 0
     expected = json.loads(capsys.readouterr().out)
-    root = write_runs(tmp_path / "runs", runs)
+    root = write_run_folders(tmp_path / "runs", runs)
     victim = root / runs["run_id"].iloc[7] / "timing_results.json"
     victim.write_text(victim.read_text().replace(f"{runs['time'].iloc[7]}", bad))
     assert bad in victim.read_text()
@@ -132,7 +111,7 @@ def test_predict_kfold_never_scores_an_infinite_time(tmp_path, runs, bad, capsys
 
 @pytest.mark.slow
 def test_predict_sweep_with_a_huge_time_gives_no_traceback(tmp_path, runs):
-    root = write_runs(tmp_path / "runs", runs)
+    root = write_run_folders(tmp_path / "runs", runs)
     victim = root / runs["run_id"].iloc[3] / "timing_results.json"
     victim.write_text(victim.read_text().replace(f"{runs['time'].iloc[3]}", "1e300"))
     proc = predict("--runs", str(root), "--sweep", str(RTE_SWEEP), "--only", "bf16=false",
@@ -207,7 +186,7 @@ def _alias_bomb(path: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize("make", [_grid_file, _alias_bomb], ids=["10x10-grid", "alias-bomb"])
 def test_runaway_sweep_fails_fast_in_bounded_memory(tmp_path, runs, make):
-    root = write_runs(tmp_path / "runs", runs.head(12))
+    root = write_run_folders(tmp_path / "runs", runs.head(12))
     sweep = make(tmp_path / "sweep.yaml")
     line = one_error_line(predict("--runs", str(root), "--sweep", str(sweep), limit_mb=1024))
     assert "sweep.yaml" in line and "MemoryError" not in line, line
@@ -254,7 +233,7 @@ def demo_like_runs(tmp_path):
 
 def test_predicting_base_models_from_tiny_ones_says_extrapolation(tmp_path, demo_like_runs,
                                                                    capsys):
-    root = write_runs(tmp_path / "runs", demo_like_runs)
+    root = write_run_folders(tmp_path / "runs", demo_like_runs)
     assert main(["predict", "--runs", str(root), "--sweep", str(RTE_SWEEP),
                  "--only", "bf16=false"]) == 0
     out = capsys.readouterr().out
@@ -300,7 +279,7 @@ def test_an_interval_that_cannot_be_given_says_why(runs):
 # --- 6. running and copied runs -------------------------------------------------------------
 
 def test_running_and_copied_runs_are_not_counted(tmp_path, runs, capsys):
-    root = write_runs(tmp_path / "runs", runs.head(20))
+    root = write_run_folders(tmp_path / "runs", runs.head(20))
     first = root / runs["run_id"].iloc[0]
     shutil.copytree(first, root / "copy-of-first")  # the same run, copied by hand
     killed = root / runs["run_id"].iloc[1] / "timing_results.json"

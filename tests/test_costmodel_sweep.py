@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from costmodel_runs import SMALL_SWEEP, write_run_folders
+from costmodel_runs import SMALL_SWEEP, write_run_folders, write_sweep
 
 from timing_trainer.cli import main
 from timing_trainer.costmodel.model import CostModelError, fit_cost_model
@@ -31,14 +31,7 @@ def model(runs):
 
 @pytest.fixture
 def sweep_file(tmp_path):
-    path = tmp_path / "small.yaml"
-    path.write_text(SWEEP)
-    return path
-
-
-def _write_runs(tmp_path, table):
-    """Runs as `timing_results.json` folders, the form a local sweep leaves behind."""
-    return write_run_folders(tmp_path / "runs", table)
+    return write_sweep(tmp_path, SWEEP)
 
 
 def test_sweep_estimate_predicts_every_run_times_its_repeats(model, runs, sweep_file):
@@ -74,7 +67,7 @@ def test_sweep_with_an_unknown_model_is_refused(model, runs, tmp_path):
 
 
 def test_only_rejects_a_malformed_filter_in_one_line(tmp_path, runs, sweep_file, capsys):
-    root = _write_runs(tmp_path, runs.head(30))
+    root = write_run_folders(tmp_path / "runs", runs.head(30))
     for only in ("max_seq_length", "typo=1"):
         assert main(["predict", "--runs", str(root), "--sweep", str(sweep_file),
                      "--only", only]) == 2
@@ -83,7 +76,7 @@ def test_only_rejects_a_malformed_filter_in_one_line(tmp_path, runs, sweep_file,
 
 
 def test_cli_cv_json(tmp_path, runs, capsys):
-    root = _write_runs(tmp_path, runs.head(60))
+    root = write_run_folders(tmp_path / "runs", runs.head(60))
     assert main(["predict", "--runs", str(root), "--cv", "leave-one-task-out", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["cv"] == "leave-one-task-out" and out["n"] == 60
@@ -92,7 +85,7 @@ def test_cli_cv_json(tmp_path, runs, capsys):
 
 
 def test_cli_sweep_prints_runs_and_total(tmp_path, runs, sweep_file, capsys):
-    root = _write_runs(tmp_path, runs.head(90))
+    root = write_run_folders(tmp_path / "runs", runs.head(90))
     code = main(["predict", "--runs", str(root), "--sweep", str(sweep_file),
                  "--only", "bf16=false", "--json"])
     assert code == 0
@@ -104,7 +97,7 @@ def test_cli_sweep_prints_runs_and_total(tmp_path, runs, sweep_file, capsys):
 
 
 def test_cli_refuses_an_unparseable_sweep(tmp_path, runs, capsys):
-    root = _write_runs(tmp_path, runs.head(30))
+    root = write_run_folders(tmp_path / "runs", runs.head(30))
     bad = tmp_path / "bad.yaml"
     bad.write_text("method: grid\nparameters: [unclosed\n")
     assert main(["predict", "--runs", str(root), "--sweep", str(bad)]) == 2
@@ -113,13 +106,13 @@ def test_cli_refuses_an_unparseable_sweep(tmp_path, runs, capsys):
 
 
 def test_cli_refuses_runs_without_a_finished_one(tmp_path, runs, capsys):
-    root = _write_runs(tmp_path, runs.head(5).assign(state="failed"))
+    root = write_run_folders(tmp_path / "runs", runs.head(5).assign(state="failed"))
     assert main(["predict", "--runs", str(root), "--cv", "kfold"]) == 2
     assert "no finished runs" in capsys.readouterr().err
 
 
 def test_cli_refuses_bf16_sweep_in_one_line(tmp_path, runs, sweep_file, capsys):
-    root = _write_runs(tmp_path, runs.head(45))
+    root = write_run_folders(tmp_path / "runs", runs.head(45))
     assert main(["predict", "--runs", str(root), "--sweep", str(sweep_file)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--only bf16=false" in err[0]
@@ -168,8 +161,7 @@ parameters:
 
 
 def test_inference_sweep_costs_latency_times_batches(tmp_path):
-    path = tmp_path / "inference.yaml"
-    path.write_text(INFERENCE_SWEEP)
+    path = write_sweep(tmp_path, INFERENCE_SWEEP, "inference.yaml")
     table = synthetic_runs(kind="inference", noise=0.02, seed=5)
     model = fit_cost_model(table, "inference")
     est = estimate_sweep(model, path, fitted=table)
@@ -180,7 +172,6 @@ def test_inference_sweep_costs_latency_times_batches(tmp_path):
 
 
 def test_fine_tuning_estimate_of_a_sweep_that_does_not_train_is_refused(model, runs, tmp_path):
-    path = tmp_path / "inference.yaml"
-    path.write_text(INFERENCE_SWEEP)
+    path = write_sweep(tmp_path, INFERENCE_SWEEP, "inference.yaml")
     with pytest.raises(CostModelError, match="no --do_train.*--kind inference"):
         estimate_sweep(model, path, fitted=runs)

@@ -5,6 +5,7 @@
 (sweep_estimate.py) predicts every run of a sweep YAML, and `report_section` (report.py) is the
 analysis report's section. `usable_runs` (selection.py) decides, and counts, which runs a fit
 may use; extrapolation.py tells how far a request lies outside them. Energy is a second response
-of the same fit (response.py, energy.py: `fit_energy`), and sweep_costs.py turns a sweep's hours
-and kWh into money and emissions. Torch-free: pandas, numpy and the project's tables only.
+of the same fit (response.py, energy.py: `fit_energy`), sweep_costs.py turns a sweep's hours
+and kWh into money and emissions, and sweep_text.py prints the estimate (`format_estimate`).
+Torch-free: pandas, numpy and the project's tables only.
 """

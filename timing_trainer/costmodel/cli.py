@@ -145,7 +145,8 @@ def _checked_rates(args: argparse.Namespace):
 def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]], rates) -> str:
     from timing_trainer.costmodel.energy import fit_energy
     from timing_trainer.costmodel.model import fit_cost_model, usable_runs
-    from timing_trainer.costmodel.sweep_estimate import estimate_sweep, format_estimate
+    from timing_trainer.costmodel.sweep_estimate import estimate_sweep
+    from timing_trainer.costmodel.sweep_text import format_estimate
 
     model = fit_cost_model(table, args.kind)
     if model.n_without_shape:

@@ -51,6 +51,22 @@ class EnergyFit:
     n_with_energy: int = 0  # finished runs with a usable energy
     source: str = ""  # what the fitted joules count (`nvml`, `rapl`, `nvml+rapl`); "" unknown
 
+    def predictions(self, feats: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
+        """(the energy of each of a sweep's feature rows, as `CostModel.predict_features` gives
+        it, "") or (None, why there is none). A row on a platform without energy runs has no
+        prediction, and its `interval_note` says so."""
+        if self.model is None:
+            return None, self.note
+        fitted = self.model.platforms
+        if not set(feats["platform"]) & set(fitted):
+            return None, (f"not predicted: the runs with energy ran on {'; '.join(fitted)}, "
+                          f"not on this sweep's {'; '.join(sorted(set(feats['platform'])))}")
+        pred = self.model.predict_features(feats)
+        unfitted = ~feats["platform"].isin(fitted)
+        pred.loc[unfitted, "interval_note"] = ("no run with energy on its platform ("
+                                               + feats.loc[unfitted, "platform"] + ")")
+        return pred, ""
+
 
 def energy_values(table: pd.DataFrame, kind: str) -> pd.Series:
     """Joules per run of the unit the time fit models (see the module's docstring); NaN where
@@ -117,14 +133,21 @@ def _mixed_sources(table: pd.DataFrame, sources: pd.Series, energy: pd.Series) -
     return pd.Series(out, dtype=object)
 
 
+def _energy_runs(table: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(`table` prepared by `energy_table`, its runs with a usable energy, why there are none:
+    "" where there are some)."""
+    prepared = energy_table(table, kind)
+    runs, counts = usable_runs(prepared, ENERGY)
+    why = "" if len(runs) else f"no finished run has a usable energy ({counts.describe()})"
+    return prepared, runs, why
+
+
 def fit_energy(table: pd.DataFrame, kind: str, **fit_args) -> EnergyFit:
     """The energy model of `table`'s runs, or an `EnergyFit` whose note says why there is none
     (no finished run with energy, too few per platform); never an error: time goes on without."""
-    prepared = energy_table(table, kind)
-    runs, counts = usable_runs(prepared, ENERGY)
-    if runs.empty:
-        return EnergyFit(None, f"not predicted: no finished run has a usable energy "
-                               f"({counts.describe()})")
+    prepared, runs, why = _energy_runs(table, kind)
+    if why:
+        return EnergyFit(None, f"not predicted: {why}")
     try:
         model = fit_cost_model(prepared, kind, response=ENERGY, **fit_args)
     except CostModelError as exc:
@@ -141,11 +164,9 @@ def _main_source(runs: pd.DataFrame) -> str:
 def cross_validate_energy(table: pd.DataFrame, kind: str, cv: str, **cv_args,
                           ) -> tuple[CVResult | None, str]:
     """(energy CV, "") where runs carry energy; (None, why not) otherwise."""
-    prepared = energy_table(table, kind)
-    runs, counts = usable_runs(prepared, ENERGY)
-    if runs.empty:
-        return None, (f"not scored: no finished run has a usable energy "
-                      f"({counts.describe()})")
+    prepared, _, why = _energy_runs(table, kind)
+    if why:
+        return None, f"not scored: {why}"
     try:
         return cross_validate(prepared, kind, cv, response=ENERGY, **cv_args), ""
     except CostModelError as exc:

@@ -228,14 +228,29 @@ def _support(fit: PlatformFit, row) -> str:
     return "seen"
 
 
-def _arch_shape(feats: pd.DataFrame) -> pd.Series:
-    return feats["architecture"].astype(str) + " @ " + feats["shape_key"].astype(str)
+def _group_values(feats: pd.DataFrame, group: str) -> pd.Series:
+    """Each run's level of an effect group (`arch_shape`: its family at its shape), as text."""
+    if group == "arch_shape":
+        return feats["architecture"].astype(str) + " @ " + feats["shape_key"].astype(str)
+    return feats[group].astype(str)
+
+
+def fit_data(table: pd.DataFrame, kind: str, response: Response, search_dirs, purpose: str,
+             ) -> tuple[pd.DataFrame, RunCounts, pd.DataFrame, np.ndarray]:
+    """What a fit and a cross-validation stand on: the usable runs of `table` (selection.py),
+    their counts, their features and their log `response`; `CostModelError` naming `purpose`
+    ("fit the cost model on", "cross-validate") where no run is usable."""
+    runs, counts = usable_runs(table, response)
+    if runs.empty:
+        raise CostModelError(f"no finished runs with a usable {kind} {response.name} to "
+                             f"{purpose} ({counts.describe()})")
+    feats = run_features(runs, kind, search_dirs)
+    return runs, counts, feats, np.log(runs[response.column].to_numpy(float))
 
 
 def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
                    config: CostModelConfig | None = None, *, calibrate: bool = True,
-                   search_dirs: tuple[Path, ...] = (), feats: pd.DataFrame | None = None,
-                   response: Response = TIME) -> CostModel:
+                   search_dirs: tuple[Path, ...] = (), response: Response = TIME) -> CostModel:
     """Fit on the finished runs of `table`; `calibrate` adds prediction intervals (runs CVs).
 
     `response`: what to fit, time (the default) or energy (see energy.py, which prepares the
@@ -244,13 +259,7 @@ def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
     if kind not in KINDS:
         raise CostModelError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     config = config or CostModelConfig()
-    runs, counts = usable_runs(table, response)
-    if runs.empty:
-        raise CostModelError(f"no finished runs with a usable {kind} {response.name} to fit "
-                             f"the cost model on ({counts.describe()})")
-    feats = (run_features(runs, kind, search_dirs) if feats is None
-             else feats.loc[runs.index])
-    y = np.log(runs[response.column].to_numpy(float))
+    _, counts, feats, y = fit_data(table, kind, response, search_dirs, "fit the cost model on")
     usable = feats["has_shape"].to_numpy(bool)
     if not usable.any():
         names = ", ".join(sorted(set(feats["model_key"]))[:5])
@@ -280,7 +289,7 @@ def _design(fit_effects: dict[str, dict[str, int]], feats: pd.DataFrame) -> np.n
     """0/1 columns, one per level of every effect group (levels unknown to the fit: all 0)."""
     blocks = []
     for group, levels in fit_effects.items():
-        values = (_arch_shape(feats) if group == "arch_shape" else feats[group]).astype(str)
+        values = _group_values(feats, group)
         block = np.zeros((len(feats), len(levels)))
         for i, v in enumerate(values):
             j = levels.get(v)
@@ -297,7 +306,7 @@ def _log_predict(fit: PlatformFit, feats: pd.DataFrame) -> np.ndarray:
         total = total + math.exp(fit.log_run)
     out = np.log(total)
     for group, levels in fit.effects.items():
-        values = (_arch_shape(feats) if group == "arch_shape" else feats[group]).astype(str)
+        values = _group_values(feats, group)
         unseen = _unseen_effect(group, levels)
         out = out + np.array([levels.get(v, unseen) for v in values])
     return out
@@ -316,7 +325,7 @@ def _effect_levels(feats: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Each effect group's levels (sorted), numbered: the columns of the design matrix."""
     levels = {}
     for group in EFFECT_GROUPS:
-        values = (_arch_shape(feats) if group == "arch_shape" else feats[group]).astype(str)
+        values = _group_values(feats, group)
         levels[group] = {v: i for i, v in enumerate(sorted(set(values)))}
     return levels
 

@@ -128,8 +128,7 @@ def _warn_unusable(ids: np.ndarray, values: np.ndarray, response: Response) -> N
         return
     unit, name = response.unit, response.name
     shown = ", ".join(f"{i} ({v:g} {unit})" for i, v in zip(ids[:_SHOWN], values[:_SHOWN]))
-    article = "an" if name[0] in "aeiou" else "a"
-    warnings.warn(f"{len(values)} finished run(s) have {article} {name} that is not a "
+    warnings.warn(f"{len(values)} finished run(s) have {response.analysed.a_name} that is not a "
                   f"measurement (not finite, not positive or over {response.max_value:g} {unit}) "
                   f"and are left out of the cost model's {name} fit: {shown}", RunsDataWarning,
                   stacklevel=3)

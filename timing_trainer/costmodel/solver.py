@@ -48,10 +48,7 @@ def _robust(r: np.ndarray, scale: float | None, loss: str) -> tuple[np.ndarray, 
 
 
 def _solve(evaluate, theta, y, n_phys, sds, *, scale, loss, max_iter=200) -> np.ndarray:
-    """Levenberg-Marquardt with IRLS weights; ridge on effects, a faint one on the physics.
-
-    Small (tens of parameters), dense and fast: a fold of a cross-validation takes milliseconds.
-    """
+    """Levenberg-Marquardt with IRLS weights; ridge on effects, a faint one on the physics."""
     noise = scale if scale is not None else max(0.05, float(np.std(y)) * 0.1)
     ridge = np.r_[np.full(n_phys, 1e-6), (noise / np.asarray(sds, float)) ** 2]
     anchor = np.r_[theta[:n_phys], np.zeros(len(theta) - n_phys)]

@@ -5,7 +5,8 @@ redoes the whole fine-tuning); an inference run's is its predicted per-batch lat
 number of evaluation batches (one pass over the evaluation set). Model loading, tokenization and
 evaluation are not included: they are outside the clock the fit was made on. Where the fitted
 runs carry energy, each run's energy is predicted alike (energy.py), and the estimate gives hours,
-kWh and, at a price per hour and a grid's intensity, money and emissions (sweep_costs.py).
+kWh and, at a price per hour and a grid's intensity, money and emissions (sweep_costs.py);
+sweep_text.py prints it.
 
 The total's interval adds the runs' lower and upper bounds: it assumes their errors move
 together (one device, one fit), which is conservative and the honest default, since a model's
@@ -30,14 +31,7 @@ from timing_trainer.costmodel.energy import EnergyFit
 from timing_trainer.costmodel.extrapolation import headline as extrapolation_headline
 from timing_trainer.costmodel.features import PLATFORM_SEP, run_features
 from timing_trainer.costmodel.model import CostModel, CostModelError
-from timing_trainer.costmodel.sweep_costs import (
-    Amount,
-    Rates,
-    add_run_costs,
-    format_totals,
-    kwh_cells,
-    sweep_totals,
-)
+from timing_trainer.costmodel.sweep_costs import Amount, Rates, add_run_costs, sweep_totals
 from timing_trainer.errors import CliError
 from timing_trainer.models import short_model_name
 from timing_trainer.tasks import UnknownTaskError, get_task
@@ -177,8 +171,7 @@ def _task_sizes(task: str, table: pd.DataFrame | None) -> tuple[float, float]:
         for column in sizes:
             if column in same and same[column].notna().any():
                 sizes[column] = float(same[column].dropna().mode().iloc[0])
-    n_train, n_eval = sizes["n_train"], sizes["n_eval"]
-    return n_train, n_eval
+    return sizes["n_train"], sizes["n_eval"]
 
 
 def runs_table(runs: list[dict[str, Any]], *, device: str, gpu_name: str | None,
@@ -249,7 +242,8 @@ def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame |
             f"{'; '.join(model.platforms)}); restrict the sweep, e.g. --only bf16=false, or "
             f"measure such runs first (fitted precisions: {', '.join(precisions)})")
     out = _run_costs(model, table, model.predict_features(feats, strict=True))
-    energy_pred, energy_note = _energy_prediction(energy, feats)
+    energy_pred, energy_note = (energy.predictions(feats) if energy is not None
+                                else (None, "not predicted: no energy fit"))
     add_run_costs(out, energy_pred, rates)
     return SweepEstimate(name, model.kind, feats["platform"].iloc[0], out,
                          extrapolation=_headline(model, feats), fit=model.fit_summary(),
@@ -257,24 +251,6 @@ def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame |
                          energy_fit=(f"energy {energy.model.fit_summary()}"
                                      if energy_pred is not None else ""),
                          energy_source=energy.source if energy_pred is not None else "")
-
-
-def _energy_prediction(energy: EnergyFit | None, feats: pd.DataFrame,
-                       ) -> tuple[pd.DataFrame | None, str]:
-    """(the energy model's predictions of the sweep's runs, "") or (None, why there are none)."""
-    if energy is None:
-        return None, "not predicted: no energy fit"
-    if energy.model is None:
-        return None, energy.note
-    fitted = energy.model.platforms
-    if not set(feats["platform"]) & set(fitted):
-        return None, (f"not predicted: the runs with energy ran on {'; '.join(fitted)}, "
-                      f"not on this sweep's {'; '.join(sorted(set(feats['platform'])))}")
-    pred = energy.model.predict_features(feats)
-    unfitted = ~feats["platform"].isin(fitted)
-    pred.loc[unfitted, "interval_note"] = ("no run with energy on its platform ("
-                                           + feats.loc[unfitted, "platform"] + ")")
-    return pred, ""
 
 
 def _run_costs(model: CostModel, table: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:
@@ -301,63 +277,3 @@ def _headline(model: CostModel, feats: pd.DataFrame) -> str:
     sentences = [extrapolation_headline(model.fits[platform].ranges, rows)
                  for platform, rows in feats.groupby("platform", sort=False)]
     return " ".join(s for s in sentences if s)
-
-
-def format_estimate(est: SweepEstimate) -> str:
-    """A plain-text table of the runs and the total, hours where it helps; kWh beside the time
-    where energy is predicted, and the totals of energy, money and emissions under it.
-
-    The headline says what the fit stands on and, when the runs lie far outside it, that the
-    prediction is an extrapolation; a run without an interval points to a numbered reason.
-    """
-    what = ("fine-tuning time x finetuning_iters" if est.kind == "finetuning"
-            else "per-batch latency x evaluation batches")
-    energy = "run_kwh" in est.runs
-    lines = [f"sweep {est.name}: {len(est.runs)} runs on {est.platform} ({what}; 90% intervals)"]
-    lines += [line for line in (est.fit, est.energy_fit, est.extrapolation) if line]
-    lines.append(f"{'task':<6} {'model':<26} {'len':>4} {'batch':>5} {'prec':>5} "
-                 f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}"
-                 + (f" {'kWh':>8} {'kWh interval':>20}" if energy else "") + "  support")
-    notes = est.interval_notes
-    if energy:
-        notes += [n for n in pd.unique(est.runs["energy_interval_note"].fillna("").astype(str))
-                  if n and n not in notes]
-    lines += [_run_line(r, est.kind, notes, energy) for r in est.runs.itertuples()]
-    lines += [f"({i}) {note}" for i, note in enumerate(notes, 1)]
-    total, low, high = est.total
-    interval = (f"no 90% interval: {est.total_interval_note}" if est.total_interval_note
-                else f"90% interval {_interval(low, high)}")
-    lines.append(f"total: {_hms(total)} ({total / 3600:.2f} h), {interval}")
-    lines += format_totals(est.totals, est.rates, est.energy_source)
-    return "\n".join(lines)
-
-
-def _run_line(r, kind: str, notes: list[str], energy: bool) -> str:
-    """One run of the table; an interval it lacks points to its numbered reason."""
-    batch = r.batch_size if kind == "finetuning" else r.eval_batch_size
-    cell = (f"none ({notes.index(r.interval_note) + 1})" if r.interval_note
-            else _interval(r.run_time_low, r.run_time_high))
-    line = (f"{r.task:<6} {r.model:<26} {int(r.max_seq_length):>4} {int(batch):>5} "
-            f"{r.precision:>5} {_hms(r.predicted):>10} {int(r.repeats):>4} {_hms(r.run_time):>10} "
-            f"{cell:>23}")
-    if energy:
-        kwh, kwh_interval = kwh_cells(r.run_kwh, r.run_kwh_low, r.run_kwh_high)
-        note = r.energy_interval_note
-        line += f" {kwh:>8} {(f'none ({notes.index(note) + 1})' if note else kwh_interval):>20}"
-    return f"{line}  {r.support}"
-
-
-def _interval(low: float, high: float) -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "n/a"
-    return f"[{_hms(low)}, {_hms(high)}]"
-
-
-def _hms(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "n/a"
-    if seconds < 60:
-        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.0f}s"
-    minutes, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(minutes, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"

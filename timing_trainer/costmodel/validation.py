@@ -2,7 +2,8 @@
 
 A held-out run is predicted by a model fitted without it (and, for the grouped modes, without
 every run of its task or model). The error is the absolute percentage error of the predicted
-against the measured time (or energy: `response`, see response.py); the summary is its median, mean and 90th percentile.
+against the measured time (or energy: `response`, see response.py); the summary is its median,
+mean and 90th percentile.
 
 Leave-one-model-out needs the held-out model's shape (its FLOPs); a model with no shape
 information is never in a fit in the first place (it has no features), so its runs are counted
@@ -18,16 +19,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from timing_trainer.costmodel.features import run_features
 from timing_trainer.costmodel.model import (
+    SUPPORT_LEVELS,
     CostModelConfig,
     CostModelError,
     _fit_platform,
     _log_predict,
     _support,
+    fit_data,
 )
 from timing_trainer.costmodel.response import TIME, Response
-from timing_trainer.costmodel.selection import RunCounts, usable_runs
+from timing_trainer.costmodel.selection import RunCounts
 
 CV_MODES = ("kfold", "leave-one-task-out", "leave-one-model-out")
 
@@ -102,13 +104,8 @@ def cross_validate(table: pd.DataFrame, kind: str = "finetuning", cv: str = "kfo
     if cv not in CV_MODES:
         raise CostModelError(f"unknown cv mode {cv!r}; use one of {', '.join(CV_MODES)}")
     config = config or CostModelConfig()
-    runs, counts = usable_runs(table, response)
-    if runs.empty:
-        raise CostModelError(f"no finished runs with a usable {kind} {response.name} to "
-                             f"cross-validate ({counts.describe()})")
-    feats = run_features(runs, kind, search_dirs)
+    runs, counts, feats, y = fit_data(table, kind, response, search_dirs, "cross-validate")
     measured = response.column
-    y = np.log(runs[measured].to_numpy(float))
     groups = fold_labels(feats, runs, cv, k, seed)
     if len(pd.unique(groups)) < 2:
         raise CostModelError(f"{cv} needs at least two groups; the runs have one")
@@ -130,8 +127,6 @@ def level_residuals(feats: pd.DataFrame, y: np.ndarray, kind: str, config: CostM
     From three CVs: k-fold (mostly `seen`), leave-one-shape-out (`new_shape`) and
     leave-one-model-out (`new_model`, `new_architecture`).
     """
-    from timing_trainer.costmodel.model import SUPPORT_LEVELS
-
     usable = feats["has_shape"].to_numpy(bool)
     feats, y = feats.loc[usable], y[usable]
     residuals: dict[str, list[float]] = {level: [] for level in SUPPORT_LEVELS}
@@ -156,8 +151,6 @@ def calibrate_intervals(feats: pd.DataFrame, y: np.ndarray, kind: str, config: C
     A level with too few residuals (under 10) borrows those of the harder levels, so its
     interval errs on the wide side; with under 5 even then, it has none.
     """
-    from timing_trainer.costmodel.model import SUPPORT_LEVELS
-
     residuals = level_residuals(feats, y, kind, config, k, seed)
     alpha = 1.0 - config.coverage
     out: dict[str, tuple[float, float]] = {}
@@ -172,13 +165,6 @@ def calibrate_intervals(feats: pd.DataFrame, y: np.ndarray, kind: str, config: C
             continue
         out[level] = _conformal(np.asarray(pooled_level), alpha)
     return out, notes
-
-
-def interval_quantiles(feats: pd.DataFrame, y: np.ndarray, kind: str,
-                       config: CostModelConfig, k: int = 10, seed: int = 0,
-                       ) -> dict[str, tuple[float, float]]:
-    """Quantiles of out-of-fold log residuals per support level (see `calibrate_intervals`)."""
-    return calibrate_intervals(feats, y, kind, config, k, seed)[0]
 
 
 _LEVEL_WORDS = {  # support level -> (what such a run is, the feature column whose levels count)

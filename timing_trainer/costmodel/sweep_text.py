@@ -1,0 +1,113 @@
+"""A sweep's estimate as plain text: one line per run, the numbered reasons a run has no
+interval, the total, then energy, money and emissions (what `timing-trainer predict --sweep`
+prints without `--json`). The figures are sweep_estimate.py's and sweep_costs.py's; this module
+only lays them out: seconds as `1h05m` or `2m30s`, kWh to three significant digits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from timing_trainer.costmodel.sweep_costs import Amount, Rates
+from timing_trainer.costmodel.sweep_estimate import SweepEstimate
+
+
+def format_estimate(est: SweepEstimate) -> str:
+    """A plain-text table of the runs and the total, hours where it helps; kWh beside the time
+    where energy is predicted, and the totals of energy, money and emissions under it.
+
+    The headline says what the fit stands on and, when the runs lie far outside it, that the
+    prediction is an extrapolation; a run without an interval points to a numbered reason.
+    """
+    what = ("fine-tuning time x finetuning_iters" if est.kind == "finetuning"
+            else "per-batch latency x evaluation batches")
+    energy = "run_kwh" in est.runs
+    lines = [f"sweep {est.name}: {len(est.runs)} runs on {est.platform} ({what}; 90% intervals)"]
+    lines += [line for line in (est.fit, est.energy_fit, est.extrapolation) if line]
+    lines.append(f"{'task':<6} {'model':<26} {'len':>4} {'batch':>5} {'prec':>5} "
+                 f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}"
+                 + (f" {'kWh':>8} {'kWh interval':>20}" if energy else "") + "  support")
+    notes = est.interval_notes
+    if energy:
+        notes += [n for n in pd.unique(est.runs["energy_interval_note"].fillna("").astype(str))
+                  if n and n not in notes]
+    lines += [_run_line(r, est.kind, notes, energy) for r in est.runs.itertuples()]
+    lines += [f"({i}) {note}" for i, note in enumerate(notes, 1)]
+    total, low, high = est.total
+    interval = (f"no 90% interval: {est.total_interval_note}" if est.total_interval_note
+                else f"90% interval {_interval(low, high)}")
+    lines.append(f"total: {_hms(total)} ({total / 3600:.2f} h), {interval}")
+    lines += format_totals(est.totals, est.rates, est.energy_source)
+    return "\n".join(lines)
+
+
+def _run_line(r, kind: str, notes: list[str], energy: bool) -> str:
+    """One run of the table; an interval it lacks points to its numbered reason."""
+    batch = r.batch_size if kind == "finetuning" else r.eval_batch_size
+    cell = (f"none ({notes.index(r.interval_note) + 1})" if r.interval_note
+            else _interval(r.run_time_low, r.run_time_high))
+    line = (f"{r.task:<6} {r.model:<26} {int(r.max_seq_length):>4} {int(batch):>5} "
+            f"{r.precision:>5} {_hms(r.predicted):>10} {int(r.repeats):>4} {_hms(r.run_time):>10} "
+            f"{cell:>23}")
+    if energy:
+        kwh, kwh_interval = _kwh_cells(r.run_kwh, r.run_kwh_low, r.run_kwh_high)
+        note = r.energy_interval_note
+        line += f" {kwh:>8} {(f'none ({notes.index(note) + 1})' if note else kwh_interval):>20}"
+    return f"{line}  {r.support}"
+
+
+def _interval(low: float, high: float) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "n/a"
+    return f"[{_hms(low)}, {_hms(high)}]"
+
+
+def _hms(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "n/a"
+    if seconds < 60:
+        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.0f}s"
+    minutes, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(minutes, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+def format_totals(totals: dict[str, Amount | None], rates: Rates, source: str) -> list[str]:
+    """The lines under the time's total: energy, then money and emissions where asked for."""
+    kwh = totals["energy_kwh"]
+    counted = f" (energy counted by {source})" if source else ""
+    lines = [f"energy: {_line(kwh, '{:.3g}', ' kWh')}{counted}" if kwh.value is not None
+             else f"energy: {kwh.note}; hours only"]
+    money = totals["money"]
+    if money is not None:
+        lines.append(f"money: {_line(money, '{:,.2f}', '')} (hours x "
+                     f"{rates.price_per_hour:g} per hour)")
+    emissions = totals["emissions_gco2e"]
+    if emissions is not None and emissions.value is None:
+        lines.append("emissions: not given: no energy prediction (see energy above)")
+    elif emissions is not None:
+        kg = emissions.value >= 1000
+        shown = emissions.scaled(1e-3, "kgCO2e") if kg else emissions
+        lines.append(f"emissions: {_line(shown, '{:.3g}', ' ' + shown.unit)} (kWh x "
+                     f"{rates.grid_intensity:g} gCO2e/kWh)")
+    return lines
+
+
+def _line(amount: Amount, fmt: str, unit: str) -> str:
+    """`1.23 kWh, 90% interval [1.1, 1.4] kWh`, or the value and why it has no interval."""
+    value = fmt.format(amount.value) + unit
+    if amount.low is None:
+        return f"{value}, {amount.note}"
+    return f"{value}, 90% interval [{fmt.format(amount.low)}, {fmt.format(amount.high)}]{unit}"
+
+
+def _kwh_cells(value: float, low: float, high: float) -> tuple[str, str]:
+    """A run's kWh and its interval for the table (three significant digits)."""
+    def cell(x: float) -> str:
+        return f"{x:.3g}" if math.isfinite(x) else "n/a"
+
+    interval = (f"[{cell(low)}, {cell(high)}]" if math.isfinite(low) and math.isfinite(high)
+                else "")
+    return cell(value), interval
