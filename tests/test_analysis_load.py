@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from timing_trainer.analysis.columns import COLUMNS
+from timing_trainer.analysis.errors import RunsDataWarning, RunsLoadError
 from timing_trainer.analysis.load import finished_runs, load_runs
-from timing_trainer.analysis.records import RunsDataWarning, RunsLoadError
 from timing_trainer.analysis.synthetic import synthetic_results, write_run_folders
 
 EXPORT_HEADER = ["Name", "State", "Sweep", "Created", "task_name", "model_name_or_path",

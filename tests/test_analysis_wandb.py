@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from wandb_standin import matches
 
+from timing_trainer.analysis.errors import RunsLoadError
 from timing_trainer.analysis.load import load_runs
-from timing_trainer.analysis.records import RunsLoadError
 from timing_trainer.analysis.wandb_api import cache_file, parse_wandb_source
 
 
@@ -84,13 +85,8 @@ class FakeApi:
 
 
 def _matches(run, filters):
-    if "$and" in filters:
-        return all(_matches(run, f) for f in filters["$and"])
-    if "sweep" in filters and run.sweep_name != filters["sweep"]:
-        return False
-    if "name" in filters and run.id in filters["name"].get("$nin", []):
-        return False
-    return True
+    """W&B's filters as the HTTP stand-in applies them (one reading of the filter subset)."""
+    return matches({"sweepName": run.sweep_name, "name": run.id}, filters)
 
 
 @pytest.fixture

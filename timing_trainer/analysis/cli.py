@@ -114,8 +114,6 @@ def check_out(out: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from timing_trainer.analysis.errors import RunsLoadError
-
     if args.folds < 2:
         raise CliError("--folds must be at least 2")
     if args.forest_folds is not None and args.forest_folds != 0 and args.forest_folds < 2:
@@ -128,12 +126,10 @@ def run(args: argparse.Namespace) -> int:
     cache_dir = args.cache_dir
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
+        try:  # a RunsLoadError is a CliError itself: one line, exit 2
             report = build_report(args.sources, args.out, args.kind, metric=args.metric,
                                   cache_dir=cache_dir, plots_on=not args.no_plots, k=args.folds,
                                   forest_k=args.forest_folds, forest_settings=forest_settings)
-        except RunsLoadError as exc:
-            raise CliError(str(exc)) from exc
         except FileNotFoundError as exc:
             raise CliError(str(exc)) from exc
     messages = list(dict.fromkeys(str(w.message) for w in caught

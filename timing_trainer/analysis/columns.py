@@ -117,10 +117,11 @@ FACTORS = ("task", "model", "max_seq_length", "batch_size")
 
 KINDS = ("finetuning", "inference")
 
-# Axis labels with units, shared by plots and the report.
+# Human names with units of the table's columns and of the derived ones the statistics add
+# (`log_time`, `task_size`, ...), shared by plots and the report (`labels.label`).
 LABELS = {
     "time": "time (s)",
-    "log_time": "log(time / 1 s)",
+    "log_time": "log(time)",
     "task": "GLUE task",
     "model": "model",
     "max_seq_length": "max sequence length (tokens)",
@@ -130,7 +131,9 @@ LABELS = {
     "metric": "main metric of the task",
     "n_train": "training examples",
     "n_eval": "evaluation examples",
-    "time_cv": "CV of the repeated measurements",
+    "task_size": "task size (examples)",
+    "tokens_per_batch": "tokens per batch",
+    "time_cv": "iteration CV",
     "eval_accuracy": "accuracy",
     "eval_f1": "F1",
     "eval_matthews_correlation": "Matthews correlation",
@@ -139,11 +142,10 @@ LABELS = {
     "eval_pearson_spearman_mean": "mean of Pearson and Spearman correlation",
     "eval_loss": "evaluation loss",
     "energy_j": "energy (J)",
-    "log_energy": "log(energy / 1 J)",
+    "log_energy": "log(energy)",
     "avg_power_w": "average power (W)",
     "energy_cv": "CV of the iterations' energy",
 }
-
 
 
 def empty_table() -> pd.DataFrame:

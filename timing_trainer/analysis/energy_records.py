@@ -30,15 +30,14 @@ says why `energy_j` is missing: the results' own reason where they give one.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from timing_trainer.analysis.flat import first, is_missing, parse_list
+from timing_trainer.analysis.flat import finite_number, first, is_missing, parse_list
 from timing_trainer.analysis.times import variation
+from timing_trainer.schema import FINETUNING_ENERGY_KEYS, INFERENCE_ENERGY_KEYS
 
-ENERGY_KEYS = ("finetuning_energy_j", "finetuning_energy_j_list", "finetuning_avg_power_w",
-               "inference_energy_j", "inference_energy_per_sample_j", "energy_source")
+ENERGY_KEYS = (*FINETUNING_ENERGY_KEYS, *INFERENCE_ENERGY_KEYS, "energy_source")
 # The results' `unavailable` entries that explain a missing energy, per kind, most specific first.
 REASON_KEYS = {
     "finetuning": ("finetuning_energy_j", "finetuning_energy_j_list", "energy_source"),
@@ -52,20 +51,9 @@ NULL_WITHOUT_REASON = "the results' energy figures are null and give no reason"
 NO_EVAL_BATCH = "no evaluation batch size to scale the per-sample energy to a batch"
 
 
-def as_number(value: Any) -> float | None:
-    """A finite float from a number or number text; None for anything else (bool included)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or is_missing(value):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def positive(value: Any) -> float | None:
     """A finite number above zero (joules, watts), else None."""
-    number = as_number(value)
+    number = finite_number(value)
     return number if number is not None and number > 0 else None
 
 

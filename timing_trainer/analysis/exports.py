@@ -15,12 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from timing_trainer.analysis.records import (
-    RunsDataWarning,
-    RunsLoadError,
-    is_missing,
-    row_from_flat,
-)
+from timing_trainer.analysis.errors import RunsDataWarning, RunsLoadError
+from timing_trainer.analysis.flat import is_missing
+from timing_trainer.analysis.records import row_from_flat
 from timing_trainer.analysis.thesis import thesis_order_key
 from timing_trainer.analysis.times import report_bad_times
 

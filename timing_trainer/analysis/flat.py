@@ -1,12 +1,15 @@
 """Reading a run's flat keys (W&B config and summary, a flattened results file, an export row):
-what counts as missing, the first present key of several spellings, list values, nesting.
+what counts as missing, numbers and number text, the first present key of several spellings,
+list values, nesting.
 
-Shared by the row builders (`records`, `energy_records`); kept apart so that both can use them.
+Shared by the row builders (`records`, `energy_records`, `times`) and `noise`: one reading of
+each, whichever source a value came from.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -25,6 +28,25 @@ def is_missing(value: Any) -> bool:
     if isinstance(value, float):
         return value != value
     return False
+
+
+def number(value: Any) -> Any:
+    """A float for numbers and number text ("inf", "1e300"; an integer beyond float's range is
+    inf); anything else (other text, bools, lists) is returned unchanged."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return value
+    try:
+        return float(value.strip() if isinstance(value, str) else value)
+    except OverflowError:
+        return math.inf
+    except ValueError:
+        return value
+
+
+def finite_number(value: Any) -> float | None:
+    """A finite float from a number or number text; None for anything else (bools included)."""
+    value = number(value)
+    return value if isinstance(value, float) and math.isfinite(value) else None
 
 
 def first(flat: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
@@ -71,8 +93,8 @@ def parse_list(value: Any, *, what: str = "list", where: str = "") -> list[float
 def flatten(nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """`{"environment": {"device": "cuda"}}` -> `{"environment.device": "cuda", "device": ...}`.
 
-    Lists stay whole (they are values, not structure). Top-level keys of nested dicts are also
-    copied unprefixed when not already present, so `config.task_name` reads as `task_name`.
+    Lists stay whole (they are values, not structure); only the nested keys are prefixed
+    (`run_folders.flat_results` copies a results file's sections unprefixed where it needs them).
     """
     out: dict[str, Any] = {}
     for key, value in nested.items():

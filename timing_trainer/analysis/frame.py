@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from timing_trainer.analysis.columns import FACTORS
 from timing_trainer.analysis.load import finished_runs
 from timing_trainer.analysis.response import TIME, Response
 
@@ -44,14 +43,3 @@ def analysis_frame(table: pd.DataFrame, kind: str | None = None,
     data.attrs["kind"] = kind
     data.attrs["response"] = response.name
     return data
-
-
-def complete_rows(data: pd.DataFrame, columns=FACTORS, dv: str = "time") -> pd.DataFrame:
-    """Rows with every factor and the dependent variable present (the rest cannot enter a model)."""
-    mask = data[list(columns) + [dv]].notna().all(axis=1)
-    return data.loc[mask].reset_index(drop=True)
-
-
-def factor_levels(data: pd.DataFrame, factor: str) -> list:
-    values = data[factor].dropna().unique().tolist()
-    return sorted(values, key=lambda v: (isinstance(v, str), v))

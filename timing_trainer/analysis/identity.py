@@ -1,10 +1,5 @@
-"""Which rows are the same run, and the one order every table's rows come in.
-
-The statistics split rows (k-fold folds, the forest's train/test split) by position, so the same
-runs must come in the same order whatever their source (run folders, the W&B API, an export) and
-whatever order the files were found in. The order is by a fingerprint of the run's content (what
-ran and what was measured, SHA-1), run id as tie-break: identical across sources, and close to a
-random permutation, so folds do not follow tasks or models.
+"""Which rows are the same run; the loader's table then comes in `order.canonical_order`, the
+one row order the statistics use too (by content, never by source or file order).
 
 A run reached twice is counted once, with one `RunsDataWarning` each rule, first source kept:
 - the same run id: a folder inside another given folder, or a W&B run and its results file (the
@@ -25,13 +20,14 @@ from typing import Any
 import pandas as pd
 
 from timing_trainer.analysis.errors import RunsDataWarning
+from timing_trainer.analysis.order import ROW_KEY, canonical_order
 
-# What ran and what was measured: equal for one run read from any source.
-FINGERPRINT_COLUMNS = ("task", "model", "max_seq_length", "batch_size", "eval_batch_size",
-                       "finetuning_time_list", "inference_time_list", "finetuning_time",
-                       "inference_time", "inference_total_time")
+# What ran and what was measured, the lists whole (the order's key has their minimum only: two
+# runs are the same only if every repeat agrees): equal for one run read from any source.
 MEASURED_COLUMNS = ("finetuning_time_list", "inference_time_list", "finetuning_time",
                     "inference_time", "inference_total_time")
+FINGERPRINT_COLUMNS = ("task", "model", "max_seq_length", "batch_size", "eval_batch_size",
+                       *MEASURED_COLUMNS)
 
 
 def _plain(value: Any) -> Any:
@@ -78,14 +74,8 @@ def drop_duplicates(table: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
     return table.loc[~copies]
 
 
-def canonical_order(table: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
-    """Rows sorted by fingerprint, then run id; a fresh 0..n-1 index."""
-    order = pd.DataFrame({"key": keys.loc[table.index], "run_id": table["run_id"].astype(str)})
-    order = order.sort_values(["key", "run_id"], kind="mergesort")
-    return table.loc[order.index].reset_index(drop=True)
-
-
 def dedupe_and_order(table: pd.DataFrame) -> pd.DataFrame:
-    keys = fingerprints(table)
-    kept = drop_duplicates(table, keys)
-    return canonical_order(kept, keys)
+    """`table` without second sightings, in the canonical order (the order's key column left
+    out: the table keeps `columns.COLUMNS`)."""
+    kept = drop_duplicates(table, fingerprints(table))
+    return canonical_order(kept).drop(columns=ROW_KEY, errors="ignore")

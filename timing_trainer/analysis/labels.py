@@ -12,27 +12,15 @@ import numpy as np
 
 from timing_trainer.analysis.columns import LABELS
 
-# Names of the derived columns the statistics add, beside the table's own LABELS.
-EXTRA_LABELS = {
-    "log_time": "log(time)",
-    "log_energy": "log(energy)",
-    "task_size": "task size (examples)",
-    "tokens_per_batch": "tokens per batch",
-    "n_eval": "evaluation examples",
-    "time_cv": "iteration CV",
-}
-SHORT_LABELS = {  # axis ticks of the heat map: no units, short
+SHORT_LABELS = {  # axis ticks of the heat map, where `label` has a unit or is long
     "batch_size": "batch size", "max_seq_length": "sequence length", "task_size": "task size",
-    "time": "time", "log_time": "log(time)", "tokens_per_batch": "tokens per batch",
-    "learning_rate": "learning rate", "n_train": "training examples",
-    "n_eval": "evaluation examples", "metric": "main metric", "energy_j": "energy",
-    "log_energy": "log(energy)",
+    "time": "time", "metric": "main metric", "energy_j": "energy",
 }
 
 
 def label(column: str) -> str:
-    """The human name of a column, with its unit where it has one."""
-    return EXTRA_LABELS.get(column) or LABELS.get(column) or column.replace("_", " ")
+    """The human name of a column, with its unit where it has one (`columns.LABELS`)."""
+    return LABELS.get(column) or column.replace("_", " ")
 
 
 def short_label(column: str) -> str:

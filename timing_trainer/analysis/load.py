@@ -38,8 +38,8 @@ import pandas as pd
 from timing_trainer.analysis.columns import COLUMNS, KINDS, conform
 from timing_trainer.analysis.errors import RunsDataWarning, RunsLoadError
 from timing_trainer.analysis.exports import EXPORT_SUFFIXES, export_files, export_rows
+from timing_trainer.analysis.flat import is_missing
 from timing_trainer.analysis.identity import dedupe_and_order
-from timing_trainer.analysis.records import is_missing
 from timing_trainer.analysis.run_folders import folder_rows, results_files
 from timing_trainer.analysis.wandb_api import PREFIX as WANDB_PREFIX
 from timing_trainer.analysis.wandb_api import default_cache_dir, wandb_rows
@@ -96,8 +96,8 @@ def load_runs(
     user's cache folder; False: no cache). `wandb_api` replaces `wandb.Api()` (tests pass a
     stand-in); otherwise one client is made for all `wandb:` sources, on first use.
 
-    Rows come in a canonical order (see `identity`): the same runs give the same table from any
-    source. Sources that hold no runs at all raise `RunsLoadError`.
+    Rows come in the canonical order (`order.canonical_order`): the same runs give the same
+    table from any source. Sources that hold no runs at all raise `RunsLoadError`.
     """
     if kind not in KINDS:
         raise RunsLoadError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")

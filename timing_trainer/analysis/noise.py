@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timing_trainer.analysis.flat import finite_number
 from timing_trainer.analysis.response import TIME, Response
 from timing_trainer.analysis.settings import CV_THRESHOLD
+from timing_trainer.analysis.times import variation
 
-CV_COLUMN = "time_cv"
 LIST_COLUMN = {"finetuning": "finetuning_time_list", "inference": "inference_time_list"}
 # The energy response: only fine-tuning repeats its measurement (one energy per iteration);
 # inference energy is one figure per evaluation.
@@ -30,14 +31,13 @@ NOISIEST = 5
 
 
 def list_cv(values: Any) -> float:
-    """std/mean (sample std) of the finite, positive times in a list; NaN below two values."""
+    """The loader's CV (`times.variation`) of the finite, positive values in a list; NaN below
+    two values."""
     if not isinstance(values, (list, tuple, np.ndarray)):
         return float("nan")
-    times = np.asarray([v for v in values if isinstance(v, (int, float)) and np.isfinite(v)
-                        and v > 0], dtype=float)
-    if times.size < 2:
-        return float("nan")
-    return float(times.std(ddof=1) / times.mean())
+    numbers = [finite_number(v) for v in values if not isinstance(v, str)]
+    cv = variation([n for n in numbers if n is not None and n > 0])
+    return float("nan") if cv is None else cv
 
 
 def _columns(kind: str, response: Response) -> tuple[str, str | None]:

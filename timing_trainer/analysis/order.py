@@ -11,7 +11,8 @@ sorts by data, never by position:
 2. a hash of the run's content (what ran and what was measured: equal for one run read from any
    source, unlike its run id), then `run_id`, as tie-breakers.
 
-Shuffling a table therefore changes no figure.
+Shuffling a table therefore changes no figure. The loader puts its table in this order too
+(`identity.dedupe_and_order`), so the same runs give the same table from any source.
 """
 
 from __future__ import annotations

@@ -16,11 +16,8 @@ from typing import Any
 
 from timing_trainer.analysis.columns import CANONICAL_METRIC, METRIC_COLUMNS
 from timing_trainer.analysis.energy_records import energy_columns
-
-# RunsLoadError is imported from here by callers older than `errors`, and the flat-key readers
-# (now in `flat`) too; kept reachable.
-from timing_trainer.analysis.errors import RunsDataWarning, RunsLoadError  # noqa: F401
-from timing_trainer.analysis.flat import first, flatten, is_missing, parse_list  # noqa: F401
+from timing_trainer.analysis.errors import RunsDataWarning
+from timing_trainer.analysis.flat import first, is_missing, parse_list
 from timing_trainer.analysis.order import ORDER_KEY
 from timing_trainer.analysis.times import BAD_TIMES_KEY, clean_times, valid, variation
 from timing_trainer.models import short_model_name

@@ -109,13 +109,11 @@ def _descriptive(data: pd.DataFrame, kind: str, response: Response) -> dict[str,
 
 def _anova(data: pd.DataFrame, response: Response) -> dict[str, Any]:
     """The one-way ANOVAs, their checks, Tukey HSD and residuals (`Analysis` fields)."""
-    present = [f for f in FACTORS if data[f].nunique() > 1]
-    fits = anova.one_way_fits(data, dv=response.column)
+    fits = anova.one_way_fits(data, dv=response.column)  # testable factors only
     return {"anova": anova.one_way_anova(data, dv=response.column, fits=fits),
             "checks": anova.assumption_checks(data, dv=response.column, fits=fits),
-            "tukey": anova.tukey_hsd(data, present, dv=response.column),
-            "factor_residuals": anova.residuals_by_factor(data, present, dv=response.column,
-                                                          fits=fits)}
+            "tukey": anova.tukey_hsd(data, dv=response.column),
+            "factor_residuals": anova.residuals_by_factor(data, dv=response.column, fits=fits)}
 
 
 def _quality(data: pd.DataFrame, response: Response, notes: list[str]) -> dict[str, Any]:

@@ -13,9 +13,7 @@ import pandas as pd
 
 from timing_trainer.analysis.forest import ForestResult
 from timing_trainer.analysis.regression import LoglinearResult
-from timing_trainer.analysis.response import TIME, TIME_DEFINITIONS, Response
-
-__all__ = ["Analysis", "TIME_DEFINITIONS"]
+from timing_trainer.analysis.response import TIME, Response
 
 
 @dataclass

@@ -15,7 +15,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.analysis.records import RunsDataWarning, flatten, row_from_flat
+from timing_trainer.analysis.errors import RunsDataWarning
+from timing_trainer.analysis.flat import flatten
+from timing_trainer.analysis.records import row_from_flat
 from timing_trainer.analysis.times import report_bad_times
 from timing_trainer.schema import RESULTS_FILENAME
 

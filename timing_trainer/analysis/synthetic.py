@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from timing_trainer.analysis.energy_records import ENERGY_KEYS
 from timing_trainer.schema import RESULTS_FILENAME, SCHEMA_VERSION
 from timing_trainer.tasks import get_task
 
@@ -36,8 +37,6 @@ MODEL_POWER_W = {  # average board power while fine-tuning; inference draws INFE
 }
 INFERENCE_POWER_SHARE = 0.7
 UNAVAILABLE_REASON = "no energy counter: nvidia-ml-py not installed and RAPL not readable"
-ENERGY_FIGURES = ("finetuning_energy_j", "finetuning_energy_j_list", "finetuning_avg_power_w",
-                  "inference_energy_j", "inference_energy_per_sample_j", "energy_source")
 
 
 def energy_figures(rng: np.random.Generator, power: float, times: list[float],
@@ -58,8 +57,8 @@ def _energy(mode: str | None, rng, model: str, times, batch_times, n_eval: int, 
         return {}
     if mode == "unavailable" or failed:
         reasons = {key: UNAVAILABLE_REASON if mode == "unavailable" else "the run failed"
-                   for key in ENERGY_FIGURES}
-        return {**dict.fromkeys(ENERGY_FIGURES), "unavailable": reasons}
+                   for key in ENERGY_KEYS}
+        return {**dict.fromkeys(ENERGY_KEYS), "unavailable": reasons}
     return energy_figures(rng, MODEL_POWER_W[model], times, float(sum(batch_times)), n_eval,
                           noise)
 

@@ -21,6 +21,7 @@ from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from timing_trainer.analysis.errors import RunsDataWarning
+from timing_trainer.analysis.flat import number
 
 MAX_SECONDS = 1e7
 SCALAR_TIME_KEYS = ("setup_time", "finetuning_time", "inference_time", "inference_total_time")
@@ -34,23 +35,11 @@ def is_time(value: Any) -> bool:
             and math.isfinite(value) and 0 < value <= MAX_SECONDS)
 
 
-def _number(value: Any) -> Any:
-    """A float for numbers and number text ("inf", "1e300"); other text is returned unchanged."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return value
-    try:
-        return float(value.strip() if isinstance(value, str) else value)
-    except OverflowError:  # an integer beyond float's range
-        return math.inf
-    except ValueError:
-        return value  # not a number: the loader's number check reports it by column
-
-
 def clean_times(row: MutableMapping[str, Any]) -> dict[str, str]:
     """Replace bad times in `row` by None (list entries too); {key: what was wrong} of the row."""
     bad: dict[str, str] = {}
     for key in SCALAR_TIME_KEYS:
-        value = _number(row.get(key))
+        value = number(row.get(key))  # other text: the loader's number check reports it
         if isinstance(value, float) and not is_time(value):
             bad[key] = _show(value)
             value = None

@@ -26,12 +26,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.analysis.records import (
-    RunsDataWarning,
-    RunsLoadError,
-    flatten,
-    row_from_flat,
-)
+from timing_trainer.analysis.errors import RunsDataWarning, RunsLoadError
+from timing_trainer.analysis.flat import flatten
+from timing_trainer.analysis.records import row_from_flat
 from timing_trainer.analysis.times import report_bad_times
 from timing_trainer.analysis.wandb_client import ApiHandle, WandbUnavailable
 from timing_trainer.atomic import atomic_write_json

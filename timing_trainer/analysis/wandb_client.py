@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from timing_trainer.analysis.records import RunsLoadError
+from timing_trainer.analysis.errors import RunsLoadError
 
 DEFAULT_BASE_URL = "https://api.wandb.ai"
 CONNECT_TIMEOUT_S = 5.0  # the reachability probe: connect and first answer
