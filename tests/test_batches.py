@@ -7,7 +7,7 @@ from scripts.core_text import text_dataset, tiny_tokenizer
 from transformers import BatchEncoding, BertConfig, DataCollatorWithPadding
 
 from timing_trainer.batches import BatchCounter, batch_shape
-from timing_trainer.flops import forward_flops_per_token
+from timing_trainer.flops import forward_flops_per_token, training_flops_per_token
 
 CONFIG = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                     intermediate_size=64, vocab_size=100)
@@ -45,6 +45,9 @@ def test_training_counts_three_forwards(tmp_path):
         forward.add(batch)
         training.add(batch)
     assert training.total_flops() == pytest.approx(3 * forward.total_flops())
+    shapes = [batch["input_ids"].shape for batch in batches]  # flops.py's one training rule
+    assert training.total_flops() == sum(training_flops_per_token(CONFIG, seq) * size * seq
+                                         for size, seq in shapes)
 
 
 def test_inputs_without_attention_mask_count_every_token():

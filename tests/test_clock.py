@@ -115,11 +115,18 @@ def test_real_clock_measures_sleep():
     assert watch.stop() >= 0.02
 
 
-@pytest.mark.gpu
-def test_cuda_events_match_a_synchronized_host_measurement():
+@pytest.fixture
+def cuda_torch():
+    """torch, where a CUDA device is present; the test is skipped elsewhere."""
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA device")
+    return torch
+
+
+@pytest.mark.gpu
+def test_cuda_events_match_a_synchronized_host_measurement(cuda_torch):
+    torch = cuda_torch
     x = torch.randn(4096, 4096, device="cuda")
     timer = interval_timer_for("cuda")
     assert timer.kind == "cuda_event"
@@ -143,11 +150,9 @@ def test_cuda_events_match_a_synchronized_host_measurement():
 
 
 @pytest.mark.gpu
-def test_unsynchronized_host_clock_undercounts_on_gpu():
+def test_unsynchronized_host_clock_undercounts_on_gpu(cuda_torch):
     """Why the stopwatch synchronizes: without it, a host clock times the kernel launch only."""
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA device")
+    torch = cuda_torch
     x = torch.randn(8192, 8192, device="cuda")
     x @ x
     torch.cuda.synchronize()

@@ -18,12 +18,28 @@ SCRIPT = Path(__file__).parent / "scripts" / "core_ddp_run.py"
 
 
 def test_single_process_collectives_are_no_ops():
-    assert not distributed.is_distributed()
-    assert distributed.world_size() == 1
-    assert distributed.is_rank_zero()
     distributed.barrier()
     assert distributed.max_across_ranks(1.5) == 1.5
     assert distributed.sum_across_ranks(2) == 2.0
+
+
+def test_on_main_process_asks_at_each_call():
+    class Worker:
+        rank_zero = False
+
+        def is_world_process_zero(self):
+            return self.rank_zero
+
+        @distributed.on_main_process
+        def write(self, value):
+            """Writes."""
+            return value * 2
+
+    worker = Worker()
+    assert worker.write(3) is None  # another rank: not run
+    worker.rank_zero = True
+    assert worker.write(3) == 6
+    assert Worker.write.__doc__ == "Writes." and Worker.write.__name__ == "write"
 
 
 GPU_WATTS, CPU_WATTS = 100.0, 30.0  # rank r's fake GPU draws GPU_WATTS x (r + 1)

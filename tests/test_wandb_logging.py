@@ -179,3 +179,30 @@ def test_wandb_init_without_a_key_becomes_the_one_line(monkeypatch):
     assert is_login_failure(wandb.errors.UsageError("api_key not configured (no-tty)"))
     assert not is_login_failure(wandb.errors.UsageError("project name invalid"))
     assert not is_login_failure(ValueError("No API key configured"))
+
+
+def test_only_the_last_iteration_reaches_the_wandb_callbacks_train_end(tmp_path):
+    from transformers.integrations import WandbCallback
+
+    class ArtifactWatch(WandbCallback):
+        """A WandbCallback by class, not by name: it is silenced too; no W&B run starts."""
+
+        train_ends = 0
+
+        def setup(self, *args, **kwargs):
+            self._initialized = True
+
+        def on_log(self, *args, **kwargs):
+            return None
+
+        def on_train_end(self, *args, **kwargs):
+            ArtifactWatch.train_ends += 1
+
+    watch = ArtifactWatch()
+    trainer = TimingTrainer(model=tiny_bert(),
+                            args=_args(tmp_path, finetuning_iters=3, timing_warmup_steps=0,
+                                       report_to="none"),
+                            train_dataset=token_dataset(8), callbacks=[watch])
+    trainer.train()
+    assert ArtifactWatch.train_ends == 1  # the model artifact of the last iteration only
+    assert "on_train_end" not in vars(watch)  # the callback's own method is back

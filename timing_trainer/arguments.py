@@ -1,8 +1,9 @@
 """`TimingTrainingArguments`: transformers' TrainingArguments plus the timing options.
 
 The options live in `TimingOptions` (a plain dataclass), so that `patch_trainer(...)` can hand
-them to a script that builds plain `TrainingArguments`; `TimingTrainingArguments` exposes the same
-fields to `HfArgumentParser` (`--finetuning_iters 5`, `--peak_tflops 989`, ...).
+them to a script that builds plain `TrainingArguments`; `TimingTrainingArguments` inherits the
+same fields (a mixin: `HfArgumentParser` gives each its flag, `--finetuning_iters 5`,
+`--peak_tflops 989`, ...). `run_config()` is the hyperparameters a results file records.
 """
 
 from __future__ import annotations
@@ -77,37 +78,24 @@ class TimingOptions:
 
     def __post_init__(self) -> None:
         _validate(self)
+        after = getattr(super(), "__post_init__", None)  # TrainingArguments' in the subclass
+        if after is not None:
+            after()
 
 
 TIMING_OPTION_NAMES = tuple(f.name for f in fields(TimingOptions))
 
 
+# The base classes in this order make the dataclass fields TrainingArguments' first, then the
+# timing options (all with defaults, so a TrainingArguments field without one, as `output_dir` in
+# transformers 4.x, stays valid), and run TimingOptions' checks before TrainingArguments' own.
 @dataclass
-class TimingTrainingArguments(TrainingArguments):
-    """TrainingArguments with the timing options of `TimingOptions` (same names and help)."""
-
-    finetuning_iters: int = field(default=3, metadata=TimingOptions.__dataclass_fields__[
-        "finetuning_iters"].metadata)
-    timing_warmup_steps: int = field(
-        default=DEFAULT_WARMUP_STEPS,
-        metadata=TimingOptions.__dataclass_fields__["timing_warmup_steps"].metadata)
-    inference_warmup_batches: int = field(default=1, metadata=TimingOptions.__dataclass_fields__[
-        "inference_warmup_batches"].metadata)
-    peak_tflops: float | None = field(default=None, metadata=TimingOptions.__dataclass_fields__[
-        "peak_tflops"].metadata)
-    cv_warning_threshold: float = field(default=0.05, metadata=TimingOptions.__dataclass_fields__[
-        "cv_warning_threshold"].metadata)
-    eval_and_save_while_timing: bool = field(
-        default=False, metadata=TimingOptions.__dataclass_fields__[
-            "eval_and_save_while_timing"].metadata)
-    write_timing_results: bool = field(default=True, metadata=TimingOptions.__dataclass_fields__[
-        "write_timing_results"].metadata)
-
-    def __post_init__(self) -> None:
-        _validate(self)
-        super().__post_init__()
+class TimingTrainingArguments(TimingOptions, TrainingArguments):
+    """TrainingArguments with the timing options of `TimingOptions` (declared there, once):
+    `HfArgumentParser` gives each its flag and help (`--finetuning_iters 5`)."""
 
     def timing_options(self) -> TimingOptions:
+        """The timing options alone: a plain TimingOptions (W&B's config logs its fields)."""
         return TimingOptions(**{name: getattr(self, name) for name in TIMING_OPTION_NAMES})
 
 
@@ -116,3 +104,17 @@ def timing_options_for(args: Any, fallback: TimingOptions | None = None) -> Timi
     if isinstance(args, TimingTrainingArguments):
         return args.timing_options()
     return fallback if fallback is not None else TimingOptions()
+
+
+# The hyperparameters a results file's config records, in this order (the trainer's and the GLUE
+# program's config both start from them).
+_CONFIG_KEYS = ("per_device_train_batch_size", "per_device_eval_batch_size",
+                "gradient_accumulation_steps", "learning_rate", "num_train_epochs", "max_steps",
+                "finetuning_iters", "timing_warmup_steps", "inference_warmup_batches", "seed")
+
+
+def run_config(args: Any, options: Any) -> dict[str, Any]:
+    """A run's hyperparameters: the training arguments', and the timing options from `options`
+    (a patched script's plain TrainingArguments has none; patch_trainer's options apply)."""
+    return {key: getattr(options if key in TIMING_OPTION_NAMES else args, key)
+            for key in _CONFIG_KEYS}

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from timing_trainer.flops import forward_flops_per_token
+from timing_trainer.flops import forward_flops_per_token, training_flops_per_token
 
 _SEQUENCE_KEYS = ("input_ids", "inputs_embeds", "attention_mask")
 
@@ -46,7 +46,7 @@ class BatchCounter:
     def __init__(self, model_config: Any, training: bool):
         self.model_config = model_config
         self.training = training
-        self._factor = 3.0 if training else 1.0  # forward + backward = three forwards
+        self._per_token = training_flops_per_token if training else forward_flops_per_token
         self._flops_per_token: dict[int, float | None] = {}
         self.batches = 0
         self.samples = 0
@@ -88,12 +88,12 @@ class BatchCounter:
         if not self.flops_known:
             return
         if seq not in self._flops_per_token:
-            self._flops_per_token[seq] = forward_flops_per_token(self.model_config, seq)
+            self._flops_per_token[seq] = self._per_token(self.model_config, seq)
         per_token = self._flops_per_token[seq]
         if per_token is None:
             self.flops_known = False
         else:
-            self.flops += self._factor * per_token * batch * seq
+            self.flops += per_token * batch * seq
 
     def real_tokens(self) -> int | None:
         """Tokens the attention masks let through (plus every token of unmasked batches).

@@ -6,7 +6,9 @@ between two barriers, then the values are max-reduced. Only rank 0 writes files 
 
 from __future__ import annotations
 
-import os
+import functools
+from collections.abc import Callable
+from typing import Any
 
 
 def _dist():
@@ -20,25 +22,17 @@ def _dist():
     return None
 
 
-def is_distributed() -> bool:
-    dist = _dist()
-    return dist is not None and dist.get_world_size() > 1
+def on_main_process(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A trainer method that runs on the main process only (rank 0 writes files and logs); the
+    other ranks get None. accelerate's `on_main_process` decides when it decorates, from an
+    initialised state; a method is defined before any process group exists, so this asks the
+    trainer's `is_world_process_zero()` at each call."""
 
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return method(self, *args, **kwargs) if self.is_world_process_zero() else None
 
-def world_size() -> int:
-    dist = _dist()
-    return dist.get_world_size() if dist is not None else 1
-
-
-def rank() -> int:
-    dist = _dist()
-    if dist is not None:
-        return dist.get_rank()
-    return int(os.environ.get("RANK", "0"))
-
-
-def is_rank_zero() -> bool:
-    return rank() == 0
+    return wrapper
 
 
 def barrier() -> None:

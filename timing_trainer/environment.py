@@ -89,7 +89,7 @@ def collect_environment(precision: str | None = None) -> dict[str, Any]:
     `precision` is the numeric precision of the run ("fp32", "tf32", "fp16", "bf16"); the
     caller knows it from its arguments.
     """
-    from timing_trainer import __version__
+    from timing_trainer.version import __version__
 
     env = _torch_facts()
     env.update(

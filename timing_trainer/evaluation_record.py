@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from timing_trainer.energy.figures import inference_energy_figures
+from timing_trainer.figures import EvaluationFigures, InferenceEnergy, InferenceFigures, flat
 from timing_trainer.measurement import Measurement
 
 
@@ -75,24 +76,33 @@ class EvaluationRecord:
         """The same selection of the forward-only times."""
         return Measurement(self._full(self.forward_times)).drop_warmup(self.warmup_batches)
 
-    def to_dict(self) -> dict[str, Any]:
+    def inference_figures(self) -> InferenceFigures:
+        """The loop's inference and forward figures (the primary set's are also the file's
+        top-level `inference_*` keys)."""
         latency = self.latency()
-        figures = {"name": self.name, "inference_total_time": finite_or_none(self.total_time)}
-        figures.update(latency_figures(latency, self.batch_times, "inference_time"))
-        figures["inference_time_p90"] = latency.p90 if latency.n else None
-        figures.update(latency_figures(self.forward_latency(), self.forward_times, "forward_time"))
-        figures.update(throughput_figures(self, "inference"))
-        figures.update(inference_energy_figures(self.energy_j, self.n_samples))
-        figures.update({
-            "inference_timer": self.timer,
+        return InferenceFigures(
+            inference_total_time=finite_or_none(self.total_time),
+            **latency_figures(latency, self.batch_times, "inference_time"),
+            inference_time_p90=latency.p90 if latency.n else None,
+            **throughput_figures(self, "inference"),
+            inference_timer=self.timer,
+            **latency_figures(self.forward_latency(), self.forward_times, "forward_time"),
+            energy=InferenceEnergy(**inference_energy_figures(self.energy_j, self.n_samples)),
+        )
+
+    def figures(self) -> EvaluationFigures:
+        return EvaluationFigures(
+            inference=self.inference_figures(), n_samples=self.n_samples, n_tokens=self.n_tokens,
+            n_real_tokens=self.n_real_tokens, peak_memory_bytes=self.peak_memory_bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The loop's entry of `evaluations` (without `unavailable`: TimingResults adds it)."""
+        return {
+            "name": self.name,
+            **flat(self.figures()),
             "inference_batch_sizes": list(self.batch_sizes),
-            "n_samples": self.n_samples,
-            "n_tokens": self.n_tokens,
-            "n_real_tokens": self.n_real_tokens,
-            "peak_memory_bytes": self.peak_memory_bytes,
             "metrics": {k: v for k, v in self.metrics.items() if is_number(v)},
-        })
-        return figures
+        }
 
 
 def latency_figures(latency: Measurement, raw: list[float], prefix: str) -> dict[str, Any]:

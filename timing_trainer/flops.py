@@ -19,6 +19,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+# Training runs three forwards' worth of arithmetic per token: the forward, and the backward's
+# two (activations and weights). One constant: the trainer's FLOPs count and MFU use it.
+TRAINING_FORWARDS = 3
+
 # Dense (no sparsity) datasheet peaks in TFLOP/s per GPU. "fp32" is the plain FP32 (CUDA-core)
 # rate; "tf32" needs TF32 tensor cores enabled; fp16/bf16 are tensor-core rates with FP32
 # accumulation. Sources: NVIDIA's H100/H200/A100/V100/T4/L4/L40S datasheets.
@@ -44,8 +48,6 @@ _GPU_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"V100", "V100"),
     (r"\bT4\b", "T4"),
 )
-
-PRECISIONS = ("fp32", "tf32", "fp16", "bf16")
 
 
 def gpu_family(gpu_name: str | None) -> str | None:
@@ -104,7 +106,7 @@ def forward_flops_per_token(config: Any, seq_len: int) -> float | None:
 def training_flops_per_token(config: Any, seq_len: int) -> float | None:
     """Training FLOPs per token: forward plus backward, three forwards."""
     forward = forward_flops_per_token(config, seq_len)
-    return None if forward is None else 3.0 * forward
+    return None if forward is None else float(TRAINING_FORWARDS * forward)
 
 
 def mfu(flops: float | None, seconds: float | None, peak_tflops_per_device: float | None,

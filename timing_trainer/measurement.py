@@ -14,20 +14,15 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100) by linear interpolation, numpy's default method."""
-    if not sorted_values:
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0..100), numpy's default (linear interpolation); a ValueError for no
+    values or q outside 0..100."""
+    if not len(values):
         raise ValueError("percentile of no values")
-    if not 0.0 <= q <= 100.0:
-        raise ValueError(f"percentile must be within 0..100, got {q}")
-    position = (len(sorted_values) - 1) * q / 100.0
-    low = math.floor(position)
-    high = math.ceil(position)
-    if low == high:
-        return float(sorted_values[low])
-    fraction = position - low
-    return float(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction)
+    return float(np.percentile(values, q))
 
 
 @dataclass(frozen=True)

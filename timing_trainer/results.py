@@ -3,8 +3,9 @@
 Torch-free at import, so the GLUE program can write a `failed` results file when loading the
 model itself failed, and the analysis can rebuild figures from raw lists. The trainer fills a
 `TimingResults` with raw values (every iteration's time, every batch's latency, counts); the
-figures (minimum, median, CV, throughput, MFU) are derived in `to_dict()`, in one place, and so
-is the reason behind every figure that stays null (`unavailable`, see timing_trainer.reasons).
+figures (minimum, median, CV, throughput, MFU) are derived in `figures()`, in one place, into the
+declaration of timing_trainer.figures; `to_dict()` adds the reason behind every figure that stays
+null (`unavailable`, see timing_trainer.reasons).
 
 Lifecycle (the `status` key): `running` from the first write until the run has ended;
 `finished` (`mark_finished()`) only after the last measurement; `failed` (`mark_failed()`) with
@@ -19,28 +20,30 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.energy.figures import finetuning_energy_figures, inference_energy_figures
+from timing_trainer.energy.figures import finetuning_energy_figures
 from timing_trainer.environment import ENVIRONMENT_KEYS
-from timing_trainer.evaluation_record import (
-    EvaluationRecord,
-    finite_or_none,
-    is_number,
-    latency_figures,
-    per_second,
-    throughput_figures,
+from timing_trainer.evaluation_record import EvaluationRecord, finite_or_none, is_number, per_second
+from timing_trainer.figures import (
+    INFERENCE_MEASUREMENTS,
+    FinetuningEnergy,
+    FinetuningFigures,
+    InferenceFigures,
+    RunFigures,
+    flat,
 )
+from timing_trainer.flops import TRAINING_FORWARDS, mfu
 from timing_trainer.measurement import Measurement
 from timing_trainer.reasons import evaluation_reasons, unavailable_reasons
 from timing_trainer.schema import (
     ERROR_KINDS,
-    INFERENCE_ENERGY_KEYS,
+    FIGURES,
     SCHEMA_VERSION,
     empty_results,
     validate_results,
 )
 
 __all__ = ["EvaluationRecord", "ResultsWriteError", "TimingResults", "classify_error",
-           "is_metric_key", "INFERENCE_KEY_SUFFIXES"]
+           "is_metric_key"]
 
 _MAX_MESSAGE_CHARS = 4000
 
@@ -50,15 +53,6 @@ _NON_METRIC_SUFFIXES = (
     "_jit_compilation_time", "_mem_cpu_alloc_delta", "_mem_gpu_alloc_delta",
     "_mem_cpu_peaked_delta", "_mem_gpu_peaked_delta",
 )
-INFERENCE_KEY_SUFFIXES = (
-    "inference_total_time", "inference_time", "inference_time_list", "inference_time_median",
-    "inference_time_p90", "inference_samples_per_second", "inference_tokens_per_second",
-    "inference_real_tokens_per_second", "forward_time", "forward_time_list",
-    "forward_time_median",
-) + INFERENCE_ENERGY_KEYS
-# Top-level keys that are not flat figures (left out of W&B's summary).
-_NESTED_KEYS = ("config", "environment", "evaluations", "eval_metrics", "error",
-                "setup_time_parts", "created_at", "schema_version", "unavailable")
 
 
 class ResultsWriteError(OSError):
@@ -69,7 +63,7 @@ def is_metric_key(key: str) -> bool:
     """True for a task metric (`eval_accuracy`), False for a timing the Trainer or we added."""
     if key.endswith(_NON_METRIC_SUFFIXES) or key == "epoch":
         return False
-    return not any(key.endswith("_" + suffix) for suffix in INFERENCE_KEY_SUFFIXES)
+    return not any(key.endswith("_" + suffix) for suffix in INFERENCE_MEASUREMENTS)
 
 
 def classify_error(exc: BaseException) -> str:
@@ -204,40 +198,37 @@ class TimingResults:
         records = [e for e in self.evaluations if e.name == primary]
         return _combined(records) if records else None
 
-    def _inference_figures(self) -> dict[str, Any]:
-        record = self._primary_record()
-        if record is None:
-            return {}
-        latency = record.latency()
-        figures = {"inference_total_time": finite_or_none(record.total_time)}
-        figures.update(latency_figures(latency, record.batch_times, "inference_time"))
-        figures["inference_time_p90"] = latency.p90 if latency.n else None
-        figures.update(throughput_figures(record, "inference"))
-        figures["inference_timer"] = record.timer
-        figures.update(inference_energy_figures(record.energy_j, record.n_samples))
-        figures.update(latency_figures(record.forward_latency(), record.forward_times,
-                                       "forward_time"))
-        return figures
-
-    def _finetuning_figures(self) -> dict[str, Any]:
+    def _finetuning_figures(self) -> FinetuningFigures:
         finetuning = self.finetuning()
-        out = finetuning.summary("finetuning_time")
+        times = finetuning.summary("finetuning_time")
         if not finetuning.n:
-            out["finetuning_time_list"] = None
-        best = finetuning.min if finetuning.n else None
-        out.update({
-            "train_steps": self.train_steps,
-            "train_samples": self.train_samples,
-            "train_tokens": self.train_tokens,
-            "train_real_tokens": self.train_real_tokens,
-            "train_samples_per_second": per_second(self.train_samples, best),
-            "train_tokens_per_second": per_second(self.train_tokens, best),
-            "train_real_tokens_per_second": per_second(self.train_real_tokens, best),
-            "peak_memory_train_bytes": self.peak_memory_train_bytes,
-            "mfu_train": self._mfu(self.train_flops, best),
-        })
-        out.update(finetuning_energy_figures(self.finetuning_times, self.finetuning_energies))
-        return out
+            times["finetuning_time_list"] = None
+        best = times["finetuning_time"]
+        return FinetuningFigures(
+            **times,
+            train_samples_per_second=per_second(self.train_samples, best),
+            train_tokens_per_second=per_second(self.train_tokens, best),
+            train_real_tokens_per_second=per_second(self.train_real_tokens, best),
+            train_steps=self.train_steps, train_samples=self.train_samples,
+            train_tokens=self.train_tokens, train_real_tokens=self.train_real_tokens,
+            energy=FinetuningEnergy(**finetuning_energy_figures(self.finetuning_times,
+                                                                self.finetuning_energies)),
+        )
+
+    def figures(self) -> RunFigures:
+        """The run's figures, derived from the raw values (see timing_trainer.figures)."""
+        finetuning = self._finetuning_figures()
+        primary = self._primary_record()
+        return RunFigures(
+            setup_time=self.setup_time, finetuning=finetuning, energy_source=self.energy_source,
+            inference=primary.inference_figures() if primary else InferenceFigures(),
+            peak_memory_train_bytes=self.peak_memory_train_bytes,
+            peak_memory_eval_bytes=self._peak_memory_eval(),
+            flops_per_token=self._forward_flops_per_token(), peak_tflops=self.peak_tflops,
+            mfu_train=self._mfu(self.train_flops, finetuning.finetuning_time),
+            mfu_eval=self._mfu(primary.flops, primary.total_time) if primary else None,
+            wandb_run_id=self.wandb_run_id,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The results as `timing_results.json` holds them (see timing_trainer.schema)."""
@@ -245,26 +236,14 @@ class TimingResults:
         out.update({
             "schema_version": SCHEMA_VERSION, "status": self.status,
             "error": dict(self.error) if self.error else None, "created_at": self.created_at,
-            "config": dict(self.config), "wandb_run_id": self.wandb_run_id,
+            "config": dict(self.config),
             # Every environment key present (null where unknown), so a partial probe validates.
             "environment": {**{k: None for k in ENVIRONMENT_KEYS}, **self.environment},
-            "setup_time": self.setup_time, "setup_time_parts": dict(self.setup_time_parts),
+            "setup_time_parts": dict(self.setup_time_parts),
         })
-        out.update(self._finetuning_figures())
-        for key in ("inference_time_median", "inference_time_p90", "inference_samples_per_second",
-                    "inference_tokens_per_second", "inference_real_tokens_per_second",
-                    "inference_timer", "forward_time", "forward_time_list", "forward_time_median",
-                    *INFERENCE_ENERGY_KEYS):
-            out[key] = None
-        out["energy_source"] = self.energy_source
-        out.update(self._inference_figures())
+        out.update(flat(self.figures()))
         out["evaluations"] = [self.evaluation_dict(e) for e in self.evaluations]
         out["eval_metrics"] = self.eval_metrics()
-        out["peak_memory_eval_bytes"] = self._peak_memory_eval()
-        out["flops_per_token"] = self._forward_flops_per_token()
-        out["peak_tflops"] = self.peak_tflops
-        primary = self._primary_record()
-        out["mfu_eval"] = self._mfu(primary.flops, primary.total_time) if primary else None
         out["unavailable"] = unavailable_reasons(out, self._notes(), out["environment"])
         return out
 
@@ -291,34 +270,32 @@ class TimingResults:
     def _forward_flops_per_token(self) -> float | None:
         """Average forward FLOPs per (padded) token over the training data, else the evaluation's."""
         if self.train_flops and self.train_tokens:
-            return self.train_flops / 3.0 / self.train_tokens
+            return self.train_flops / TRAINING_FORWARDS / self.train_tokens
         for record in self.evaluations:
             if record.flops and record.n_tokens:
                 return record.flops / record.n_tokens
         return None
 
     def _mfu(self, flops: float | None, seconds: float | None) -> float | None:
-        if not flops or not seconds or not self.peak_tflops:
-            return None
-        return flops / seconds / (self.peak_tflops * 1e12 * max(1, self.n_devices))
+        return mfu(flops, seconds, self.peak_tflops, self.n_devices)
 
     def summary(self) -> dict[str, Any]:
         """Flat figures for W&B's run summary, the eval metrics at top level (sweeps optimise
         `eval_accuracy`), plus the non-primary evaluations' inference figures by name
         (`eval_mm_inference_time`)."""
         data = self.to_dict()
-        flat = {key: value for key, value in data.items() if key not in _NESTED_KEYS}
-        flat["error_kind"] = self.error["kind"] if self.error else None
-        flat.update(data["eval_metrics"])
+        summary = {"status": data["status"], **{key: data[key] for key in FIGURES}}
+        summary["error_kind"] = self.error["kind"] if self.error else None
+        summary.update(data["eval_metrics"])
         for name, seconds in self.setup_time_parts.items():
-            flat[f"setup_time_{name}"] = seconds
+            summary[f"setup_time_{name}"] = seconds
         primary = self.primary_evaluation_name()
         for record in data["evaluations"]:
             if record["name"] == primary:
                 continue
-            for suffix in INFERENCE_KEY_SUFFIXES:
-                flat[f"{record['name']}_{suffix}"] = record.get(suffix)
-        return flat
+            for key in INFERENCE_MEASUREMENTS:
+                summary[f"{record['name']}_{key}"] = record.get(key)
+        return summary
 
     def save(self, path: str | Path) -> Path:
         """Validate and write atomically to `path` (a file path)."""

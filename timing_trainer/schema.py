@@ -3,6 +3,8 @@
 One file per run, in the run's output folder. The thesis's key names (`finetuning_time`,
 `finetuning_time_list`, `inference_time`, `inference_time_list`) keep their meaning so old and new
 runs line up; the rest is added. Torch-free, so the analysis can read and validate results.
+The figures are declared once, as typed fields, in timing_trainer.figures; their properties here
+are derived from it, beside the bookkeeping keys this module declares.
 
 Top-level keys (all present in every file; a figure that was not measured is null, and
 `unavailable` says why):
@@ -55,56 +57,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from timing_trainer.figures import (
+    FINETUNING_ENERGY_KEYS,
+    INFERENCE_ENERGY_KEYS,
+    EvaluationFigures,
+    RunFigures,
+    keys,
+    properties,
+)
+
+__all__ = ["ERROR_KINDS", "EVALUATION_FIGURES", "FIGURES",
+           "FINETUNING_ENERGY_KEYS", "INFERENCE_ENERGY_KEYS", "RESULTS_FILENAME",
+           "RESULTS_JSON_SCHEMA", "SCHEMA_VERSION", "STATUSES", "ResultsValidationError",
+           "empty_results", "figures_without_reason", "validate_results"]
+
 SCHEMA_VERSION = 3
 RESULTS_FILENAME = "timing_results.json"
 STATUSES = ("running", "finished", "failed")
 ERROR_KINDS = ("oom", "exception", "interrupted", "timeout", "invalid_input", "nonzero_exit")
 
-_NUMBER_OR_NULL = {"type": ["number", "null"]}
-_NUMBERS_OR_NULL = {"type": ["array", "null"], "items": {"type": "number"}}
-_COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
 _REASONS = {"type": "object", "additionalProperties": {"type": "string", "minLength": 1}}
-_JOULES_OR_NULL = {"type": ["number", "null"], "minimum": 0}
-
-# The energy figures, declared once: the schema's properties, the metric keys of train() and
-# evaluate() and the producers (timing_trainer.energy.figures) take their names from here.
-ENERGY_SOURCES = ("nvml", "rapl", "nvml+rapl")
-FINETUNING_ENERGY_PROPERTIES = {
-    "finetuning_energy_j": _JOULES_OR_NULL,
-    "finetuning_energy_j_list": {"type": ["array", "null"], "items": {"type": "number",
-                                                                       "minimum": 0}},
-    "finetuning_avg_power_w": _JOULES_OR_NULL,
-}
-INFERENCE_ENERGY_PROPERTIES = {
-    "inference_energy_j": _JOULES_OR_NULL,
-    "inference_energy_per_sample_j": _JOULES_OR_NULL,
-}
-FINETUNING_ENERGY_KEYS = tuple(FINETUNING_ENERGY_PROPERTIES)
-INFERENCE_ENERGY_KEYS = tuple(INFERENCE_ENERGY_PROPERTIES)
-
-_INFERENCE_PROPERTIES = {
-    "inference_total_time": _NUMBER_OR_NULL,
-    "inference_time": _NUMBER_OR_NULL,
-    "inference_time_list": _NUMBERS_OR_NULL,
-    "inference_time_median": _NUMBER_OR_NULL,
-    "inference_time_p90": _NUMBER_OR_NULL,
-    "inference_samples_per_second": _NUMBER_OR_NULL,
-    "inference_tokens_per_second": _NUMBER_OR_NULL,
-    "inference_real_tokens_per_second": _NUMBER_OR_NULL,
-    "inference_timer": {"enum": ["cuda_event", "host", None]},
-    "forward_time": _NUMBER_OR_NULL,
-    "forward_time_list": _NUMBERS_OR_NULL,
-    "forward_time_median": _NUMBER_OR_NULL,
-    **INFERENCE_ENERGY_PROPERTIES,
-}
-
-def _types(spec: dict[str, Any]) -> list[Any]:
-    """The JSON types a property allows ("null" for an enum that includes None)."""
-    if "enum" in spec:
-        return ["null"] if None in spec["enum"] else ["string"]
-    kind = spec.get("type", [])
-    return [kind] if isinstance(kind, str) else list(kind)
-
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
 
 RESULTS_JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -138,63 +111,26 @@ RESULTS_JSON_SCHEMA: dict[str, Any] = {
             "required": ["device", "torch_version", "transformers_version", "timing_trainer_version",
                          "python_version"],
         },
-        "setup_time": _NUMBER_OR_NULL,
-        "finetuning_time": _NUMBER_OR_NULL,
-        "finetuning_time_list": _NUMBERS_OR_NULL,
-        "finetuning_time_median": _NUMBER_OR_NULL,
-        "finetuning_time_mean": _NUMBER_OR_NULL,
-        "finetuning_time_std": _NUMBER_OR_NULL,
-        "finetuning_time_cv": _NUMBER_OR_NULL,
-        "train_samples_per_second": _NUMBER_OR_NULL,
-        "train_tokens_per_second": _NUMBER_OR_NULL,
-        "train_real_tokens_per_second": _NUMBER_OR_NULL,
-        "train_steps": {"type": ["integer", "null"]},
-        "train_samples": _COUNT_OR_NULL,
-        "train_tokens": _COUNT_OR_NULL,
-        "train_real_tokens": _COUNT_OR_NULL,
         "setup_time_parts": {"type": "object", "additionalProperties": {"type": "number"}},
-        **FINETUNING_ENERGY_PROPERTIES,
-        "energy_source": {"enum": [*ENERGY_SOURCES, None]},
-        **_INFERENCE_PROPERTIES,
+        **properties(RunFigures),
         "evaluations": {
             "type": "array",
             "items": {
                 "type": "object",
                 "required": ["name"],
-                "properties": {"name": {"type": "string"}, **_INFERENCE_PROPERTIES,
-                               "n_samples": _COUNT_OR_NULL, "n_tokens": _COUNT_OR_NULL,
-                               "n_real_tokens": _COUNT_OR_NULL,
-                               "peak_memory_bytes": {"type": ["integer", "null"]},
+                "properties": {"name": {"type": "string"}, **properties(EvaluationFigures),
                                "metrics": {"type": "object"}, "unavailable": _REASONS},
             },
         },
         "eval_metrics": {"type": "object", "additionalProperties": _NUMBER_OR_NULL},
-        "peak_memory_train_bytes": {"type": ["integer", "null"]},
-        "peak_memory_eval_bytes": {"type": ["integer", "null"]},
-        "flops_per_token": _NUMBER_OR_NULL,
-        "peak_tflops": _NUMBER_OR_NULL,
-        "mfu_train": _NUMBER_OR_NULL,
-        "mfu_eval": _NUMBER_OR_NULL,
-        "wandb_run_id": {"type": ["string", "null"]},
         "unavailable": _REASONS,
     },
 }
 
 # Figures: the nullable numbers, lists and strings of a run's measurements (not its
-# bookkeeping); each null one needs a reason in `unavailable`.
-_NOT_FIGURES = ("error", "wandb_run_id")
-FIGURES = tuple(
-    key for key, spec in RESULTS_JSON_SCHEMA["properties"].items()
-    if key not in _NOT_FIGURES and "null" in _types(spec)
-) + ("wandb_run_id",)
-EVALUATION_FIGURES = tuple(
-    key for key, spec in RESULTS_JSON_SCHEMA["properties"]["evaluations"]["items"][
-        "properties"].items()
-    if "null" in _types(spec)
-)
-
-# Keys of the thesis (2020) that keep their names and meaning.
-THESIS_KEYS = ("finetuning_time", "finetuning_time_list", "inference_time", "inference_time_list")
+# bookkeeping); each null one needs a reason in `unavailable` (timing_trainer.reasons).
+FIGURES = keys(RunFigures)
+EVALUATION_FIGURES = keys(EvaluationFigures)
 
 
 class ResultsValidationError(ValueError):

@@ -24,23 +24,26 @@ import functools
 import logging
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from transformers import Trainer
 from transformers.trainer_utils import TrainOutput, enable_full_determinism, set_seed
 
 from timing_trainer import distributed, energy
-from timing_trainer.arguments import TimingOptions, timing_options_for
+from timing_trainer.arguments import TimingOptions, run_config, timing_options_for
 from timing_trainer.batches import BatchCounter
 from timing_trainer.clock import Stopwatch
 from timing_trainer.device_memory import peak_memory, reset_peak_memory
+from timing_trainer.distributed import on_main_process
 from timing_trainer.environment import collect_environment, precision_of
 from timing_trainer.eval_timing import EvalLoopTiming
+from timing_trainer.figures import EVAL_LIST_KEYS, EVAL_METRIC_KEYS, TRAIN_METRIC_KEYS
 from timing_trainer.flops import peak_tflops
 from timing_trainer.measurement import is_noisy
 from timing_trainer.results import TimingResults, is_metric_key
 from timing_trainer.results_writer import ResultsWriter
-from timing_trainer.schema import FINETUNING_ENERGY_KEYS, INFERENCE_ENERGY_KEYS
 from timing_trainer.secrets import mask_argv
 from timing_trainer.summary_line import evaluate_line, train_line
 from timing_trainer.train_clock import (
@@ -50,26 +53,10 @@ from timing_trainer.train_clock import (
     install_clock_hooks,
 )
 from timing_trainer.trainer_results import TrainerResultsMixin, check_output_dir
-from timing_trainer.wandb_logging import (
-    WandbNotLoggedInError,
-    WandbReporter,
-    is_login_failure,
-    reports_to_wandb,
-)
+from timing_trainer.wandb_logging import WandbReporter, reports_to_wandb
 from timing_trainer.warmup import run_warmup
 
 logger = logging.getLogger(__name__)
-
-_TRAIN_METRICS = (
-    "finetuning_time", "finetuning_time_list", "finetuning_time_median", "finetuning_time_mean",
-    "finetuning_time_std", "finetuning_time_cv", "train_samples_per_second",
-    "train_tokens_per_second", "train_real_tokens_per_second", "setup_time",
-    "peak_memory_train_bytes", "flops_per_token", "mfu_train",
-) + FINETUNING_ENERGY_KEYS
-_EVAL_SCALARS = ("inference_time", "inference_total_time", "inference_time_median",
-                 "inference_time_p90", "inference_samples_per_second", "forward_time",
-                 "forward_time_median") + INFERENCE_ENERGY_KEYS
-_EVAL_LISTS = ("inference_time_list", "forward_time_list")
 
 
 class TimingNoiseWarning(UserWarning):
@@ -122,22 +109,12 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
 
     # --- configuration -----------------------------------------------------------------------
     def _base_config(self, precision: str) -> dict[str, Any]:
-        args, options = self.args, self.timing_options
         model_config = getattr(self.model, "config", None)
         config: dict[str, Any] = {
             "model_name_or_path": getattr(model_config, "_name_or_path", None) or None,
-            "per_device_train_batch_size": args.per_device_train_batch_size,
-            "per_device_eval_batch_size": args.per_device_eval_batch_size,
-            "gradient_accumulation_steps": args.gradient_accumulation_steps,
-            "learning_rate": args.learning_rate,
-            "num_train_epochs": args.num_train_epochs,
-            "max_steps": args.max_steps,
-            "finetuning_iters": options.finetuning_iters,
-            "timing_warmup_steps": options.timing_warmup_steps,
-            "inference_warmup_batches": options.inference_warmup_batches,
-            "seed": args.seed,
+            **run_config(self.args, self.timing_options),
             "precision": precision,
-            "world_size": args.world_size,
+            "world_size": self.args.world_size,
         }
         for key, dataset in (("n_train_samples", self.train_dataset),
                              ("n_eval_samples", self.eval_dataset)):
@@ -200,14 +177,9 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
         train_once = functools.partial(super().train, resume_from_checkpoint=resume_from_checkpoint,
                                        trial=trial, ignore_keys_for_eval=ignore_keys_for_eval,
                                        **kwargs)
-        try:
+        with self._failure_recorded():
             self._write_running()
             output = self._timed_train(iters, train_once)
-        except BaseException as exc:
-            self._record_failure(exc)
-            if is_login_failure(exc) and not isinstance(exc, WandbNotLoggedInError):
-                raise WandbNotLoggedInError() from None
-            raise
         self._after_measurement()
         self._print_line(train_line(self.timing_results.to_dict(), self._writer.path))
         return output
@@ -234,18 +206,12 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
             Stopwatch.for_device(self.args.device, barrier=distributed.barrier,
                                  probe=self.energy_meter.read),
             BatchCounter(getattr(self.model, "config", None), training=True))
-        # transformers' W&B callback would log a model artifact at every train end.
-        silenced = [] if index == iters - 1 else [
-            cb for cb in self.callback_handler.callbacks if type(cb).__name__ == "WandbCallback"]
-        for callback in silenced:
-            callback.on_train_end = _noop_event
         self._iteration = iteration
         try:
-            output = call()
+            with _wandb_train_end_silenced(self.callback_handler.callbacks, index < iters - 1):
+                output = call()
         finally:
             self._iteration = None
-            for callback in silenced:
-                del callback.on_train_end
         if iteration.elapsed is None:
             raise RuntimeError("no training step ran: the training data or max_steps give "
                                "zero optimizer steps")
@@ -262,40 +228,47 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
     def _record_training(self, runs: list[IterationRun]) -> TrainOutput:
         """Fill the results from the timed iterations (after every clock has stopped)."""
         results = self.timing_results
-        output, last = runs[-1].output, runs[-1].counter
+        output = runs[-1].output
         results.finetuning_times = [run.seconds for run in runs]
         results.finetuning_energies = [run.energy.joules for run in runs]
         failed = [(i, run.energy.reason) for i, run in enumerate(runs) if run.energy.joules is None]
         if failed and self.energy_meter.source:
             results.notes["finetuning_energy"] = f"iteration {failed[0][0] + 1}: {failed[0][1]}"
         results.train_steps = output.global_step
-        results.train_samples = int(distributed.sum_across_ranks(last.samples)) or None
-        results.train_tokens = int(distributed.sum_across_ranks(last.tokens)) or None
-        real = last.real_tokens()  # the queued mask sums are read here, once
-        results.train_real_tokens = (int(distributed.sum_across_ranks(real)) or None
-                                     if real is not None else None)
-        flops = last.total_flops()
-        flops = distributed.sum_across_ranks(flops if flops is not None else float("nan"))
-        results.train_flops = flops if flops == flops and flops > 0 else None
-        if last.flops_reason():
-            results.notes["flops"] = last.flops_reason()
+        self._record_counts(runs[-1].counter)
         peaks = [int(distributed.max_across_ranks(run.peak)) for run in runs
                  if run.peak is not None]
         results.peak_memory_train_bytes = max(peaks) if peaks else None
         self._warn_if_noisy()
         figures = results.to_dict()
         metrics = dict(output.metrics)
-        metrics.update({key: figures[key] for key in _TRAIN_METRICS})
+        metrics.update({key: figures[key] for key in TRAIN_METRIC_KEYS})
         return TrainOutput(output.global_step, output.training_loss, metrics)
 
+    def _record_counts(self, counter: BatchCounter) -> None:
+        """One iteration's samples, tokens and FLOPs, summed over the ranks (every rank takes
+        part in the reductions; a count that is zero or unknown is null)."""
+        results = self.timing_results
+        results.train_samples = int(distributed.sum_across_ranks(counter.samples)) or None
+        results.train_tokens = int(distributed.sum_across_ranks(counter.tokens)) or None
+        real = counter.real_tokens()  # the queued mask sums are read here, once
+        results.train_real_tokens = (int(distributed.sum_across_ranks(real)) or None
+                                     if real is not None else None)
+        flops = counter.total_flops()
+        flops = distributed.sum_across_ranks(flops if flops is not None else float("nan"))
+        results.train_flops = flops if flops == flops and flops > 0 else None
+        if counter.flops_reason():
+            results.notes["flops"] = counter.flops_reason()
+
+    @on_main_process
     def _warn_if_noisy(self) -> None:
         measurement = self.timing_results.finetuning()
         threshold = self.timing_options.cv_warning_threshold
-        if is_noisy(measurement, threshold) and self.is_world_process_zero():
+        if is_noisy(measurement, threshold):
             warnings.warn(
                 f"fine-tuning times vary: CV {measurement.cv:.1%} over {measurement.n} iterations "
                 f"exceeds {threshold:.1%}; the machine was noisy (warm-up ran off the clock; the "
-                "minimum, finetuning_time, is the robust figure)", TimingNoiseWarning, stacklevel=4)
+                "minimum, finetuning_time, is the robust figure)", TimingNoiseWarning, stacklevel=5)
 
     # --- inference ---------------------------------------------------------------------------
     def evaluate(self, eval_dataset: Any = None, ignore_keys: list[str] | None = None,
@@ -319,13 +292,10 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
     def _measured(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """Run evaluate/predict; record a failure, or write and report the figures after it."""
         in_train = self.is_in_train  # an evaluation inside the training loop waits for train()
-        try:
+        with self._failure_recorded():
             if not in_train:
                 self._write_running()
             result = method(*args, **kwargs)
-        except BaseException as exc:
-            self._record_failure(exc)
-            raise
         if not in_train:
             self._after_measurement()
             record = self.timing_results.evaluations[-1]
@@ -339,7 +309,7 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
         evaluations = self.timing_results.evaluations
         if metrics is not None and evaluations and evaluations[-1].name == prefix:
             figures = evaluations[-1].to_dict()
-            metrics.update({f"{prefix}_{key}": figures[key] for key in _EVAL_LISTS})
+            metrics.update({f"{prefix}_{key}": figures[key] for key in EVAL_LIST_KEYS})
         return metrics
 
     def evaluation_loop(self, dataloader, description, prediction_loss_only=None,
@@ -388,8 +358,25 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
         self.timing_results.add_evaluation(record)
         if output.metrics is not None:
             figures = record.to_dict()
-            output.metrics.update({f"{metric_key_prefix}_{k}": figures[k] for k in _EVAL_SCALARS})
+            output.metrics.update({f"{metric_key_prefix}_{k}": figures[k]
+                                   for k in EVAL_METRIC_KEYS})
         return output
+
+
+@contextmanager
+def _wandb_train_end_silenced(callbacks: list[Any], silenced: bool) -> Iterator[None]:
+    """transformers' W&B callback logs a model artifact at every train end: while `silenced`
+    (every timed iteration but the last) its `on_train_end` does nothing."""
+    from transformers.integrations import WandbCallback  # the class the Trainer adds
+
+    wandb_callbacks = [cb for cb in callbacks if isinstance(cb, WandbCallback)] if silenced else []
+    for callback in wandb_callbacks:
+        callback.on_train_end = _noop_event
+    try:
+        yield
+    finally:
+        for callback in wandb_callbacks:
+            del callback.on_train_end
 
 
 def _noop_event(*args: Any, **kwargs: Any) -> None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from timing_trainer.distributed import on_main_process
 from timing_trainer.results import ResultsWriteError, classify_error
 from timing_trainer.results_writer import failure_message
 from timing_trainer.schema import RESULTS_FILENAME
@@ -48,20 +51,33 @@ class TrainerResultsMixin:
     def _writes_file(self) -> bool:
         return bool(self.timing_options.write_timing_results and self.args.output_dir)
 
+    @on_main_process
     def _write_running(self) -> None:
         """The first write: the results file exists, `running`, from the start of the work."""
-        if self._writer.path is None and self._writes_file() and self.is_world_process_zero():
+        if self._writer.path is None and self._writes_file():
             self.save_timing_results()
 
+    @on_main_process
     def _after_measurement(self) -> None:
         """Push figures to W&B and write the results file (rank 0; outside any timed region)."""
-        if not self.is_world_process_zero():
-            return
         self._wandb.update_config(self._wandb_config())
         if self._writes_file():
             self.save_timing_results()  # also updates the W&B summary
         else:
             self._writer.write(None)
+
+    @contextmanager
+    def _failure_recorded(self) -> Iterator[None]:
+        """The work of `train()`, `evaluate()` or `predict()`: when it raises, the results say
+        `failed` (written, W&B run failed) and W&B's own "no API key" error becomes the one line
+        of WandbNotLoggedInError."""
+        try:
+            yield
+        except BaseException as exc:
+            self._record_failure(exc)
+            if is_login_failure(exc) and not isinstance(exc, WandbNotLoggedInError):
+                raise WandbNotLoggedInError() from None
+            raise
 
     def _record_failure(self, exc: BaseException) -> None:
         """Mark the results failed, write them and fail the W&B run; never raises."""
@@ -80,8 +96,9 @@ class TrainerResultsMixin:
         except Exception as inner:  # noqa: BLE001 - the original error matters more
             logger.warning("could not record the failure in the timing results: %s", inner)
 
+    @on_main_process
     def _print_line(self, line: str) -> None:
-        if type(self)._print_summary_lines and self.is_world_process_zero():
+        if type(self)._print_summary_lines:
             print(line, file=sys.stderr, flush=True)
 
     def _results_path(self, path: str | Path | None = None) -> Path:

@@ -99,35 +99,26 @@ class GlueRun:
         self.data_args = data_args
         self.training_args = training_args
         self.task = get_task(data_args.task_name)
-        self.config: dict[str, Any] = self._base_config()
+        self.config: dict[str, Any] = self._config()
         self.setup_times: dict[str, float] = {}
         self.notes: dict[str, str] = {}  # why a figure is unavailable (startup unknown)
         self.trainer: Any = None
 
     # --- configuration ----------------------------------------------------------------------
-    def _base_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {}
-        config.update(asdict(self.model_args))
-        config.update(asdict(self.data_args))
-        args = self.training_args
-        config.update({
-            "task_name": self.task.name,
-            "task_display_name": self.task.display_name,
-            "num_labels": self.task.num_labels,
-            "per_device_train_batch_size": args.per_device_train_batch_size,
-            "per_device_eval_batch_size": args.per_device_eval_batch_size,
-            "learning_rate": args.learning_rate,
-            "num_train_epochs": args.num_train_epochs,
-            "max_steps": args.max_steps,
-            "finetuning_iters": args.finetuning_iters,
-            "seed": args.seed,
-            "fp16": args.fp16,
-            "bf16": args.bf16,
-            "tf32": args.tf32,
-            "output_dir": args.output_dir,
-        })
+    def _config(self) -> dict[str, Any]:
+        """The results' config before the trainer exists (a failure while loading writes it): the
+        program's arguments, the task, and the hyperparameters the trainer records too."""
+        from timing_trainer.arguments import run_config
         from timing_trainer.secrets import is_secret_name
 
+        args = self.training_args
+        config: dict[str, Any] = {
+            **asdict(self.model_args), **asdict(self.data_args),
+            "task_name": self.task.name, "task_display_name": self.task.display_name,
+            "num_labels": self.task.num_labels,
+            **run_config(args, args),
+            "fp16": args.fp16, "bf16": args.bf16, "tf32": args.tf32, "output_dir": args.output_dir,
+        }
         return {key: value for key, value in config.items() if not is_secret_name(key)}
 
     @property

@@ -43,23 +43,25 @@ def _refuse(name: str, value: Any, expected: str) -> GlueInputError:
     return GlueInputError(f"--{name} {shown}: {expected}")
 
 
+# (names, the value when the arguments lack the field, what an integer must satisfy, the message);
+# a rule whose names may be None (not given) has None as its default.
+_INTEGER_RULES = (
+    (POSITIVE_INTEGERS, 1, lambda value: value >= 1, "must be an integer >= 1"),
+    (OPTIONAL_POSITIVE_INTEGERS, None, lambda value: value >= 1,
+     "must be an integer >= 1 when given"),
+    (NON_NEGATIVE_INTEGERS, 0, lambda value: value >= 0, "must be an integer >= 0"),
+    (SEEDS, None, lambda value: 0 <= value < 2**32, "must be an integer from 0 to 4294967295"),
+)
+
+
 def _check_integers(args: Any) -> None:
-    for name in POSITIVE_INTEGERS:
-        value = getattr(args, name, 1)
-        if not isinstance(value, int) or value < 1:
-            raise _refuse(name, value, "must be an integer >= 1")
-    for name in OPTIONAL_POSITIVE_INTEGERS:
-        value = getattr(args, name, None)
-        if value is not None and (not isinstance(value, int) or value < 1):
-            raise _refuse(name, value, "must be an integer >= 1 when given")
-    for name in NON_NEGATIVE_INTEGERS:
-        value = getattr(args, name, 0)
-        if not isinstance(value, int) or value < 0:
-            raise _refuse(name, value, "must be an integer >= 0")
-    for name in SEEDS:
-        value = getattr(args, name, None)
-        if value is not None and (not isinstance(value, int) or not 0 <= value < 2**32):
-            raise _refuse(name, value, "must be an integer from 0 to 4294967295")
+    for names, default, accepted, message in _INTEGER_RULES:
+        for name in names:
+            value = getattr(args, name, default)
+            if value is None and default is None:
+                continue  # optional, and not given
+            if not isinstance(value, int) or not accepted(value):
+                raise _refuse(name, value, message)
 
 
 def _check_floats(args: Any) -> None:
