@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from timing_trainer.demo import demo_sweep_file, ensure_assets
-    from timing_trainer.sweep.agent import AgentOptions, LocalAgent
+    from timing_trainer.sweep.agent import LocalAgent
+    from timing_trainer.sweep.plan import AgentOptions
     from timing_trainer.sweep.runs import load_sweep_file
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="tt-agent-overhead-")).resolve()

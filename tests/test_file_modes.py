@@ -8,7 +8,8 @@ import stat
 import pytest
 
 from timing_trainer.atomic import atomic_write_json, atomic_write_text
-from timing_trainer.sweep.agent import AgentOptions, LocalAgent
+from timing_trainer.sweep.agent import LocalAgent
+from timing_trainer.sweep.plan import AgentOptions
 
 
 @pytest.fixture

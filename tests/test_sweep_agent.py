@@ -13,9 +13,10 @@ import yaml
 from sweep_agent_process import start_agent, wait_for_child
 
 from timing_trainer.cli import main as cli_main
-from timing_trainer.sweep.agent import RECORD_FILE, STATE_FILE, AgentOptions, LocalAgent
-from timing_trainer.sweep.attempt import disable_wandb_reporting
+from timing_trainer.sweep.agent import STATE_FILE, LocalAgent
+from timing_trainer.sweep.attempt import RECORD_FILE, disable_wandb_reporting
 from timing_trainer.sweep.liveness import pid_alive
+from timing_trainer.sweep.plan import AgentOptions
 
 FAKE_PROGRAM = textwrap.dedent(
     """
@@ -356,3 +357,42 @@ def test_a_second_agent_on_the_same_runs_folder_is_refused(tmp_path, fake_progra
         with pytest.raises(SweepFileError, match="another agent"):
             run_agent(config, runs_dir)
     assert run_agent(config, runs_dir).exit_code == 0  # released: runs
+
+
+def test_without_a_bar_each_run_line_is_still_written():
+    import io
+
+    from timing_trainer.sweep.report import progress_bar
+
+    out = io.StringIO()
+    for enabled, total in ((False, 3), (True, 0)):  # --no-progress; nothing to run
+        bar = progress_bar(total, "demo", out, enabled)
+        bar.update(1)
+        bar.write("[1/3] finished in 1.0 s", file=out)
+        bar.close()
+    assert out.getvalue() == "[1/3] finished in 1.0 s\n" * 2  # the line, and no bar drawn
+    shown = io.StringIO()
+    bar = progress_bar(2, "demo", shown, True)
+    bar.update(1)
+    bar.close()
+    assert "demo" in shown.getvalue() and "1/2" in shown.getvalue()
+
+
+def test_an_internal_crash_in_a_worker_keeps_its_traceback():
+    """The agent's own bug is not a bad sweep file: it surfaces as itself, with the worker's
+    frame in its traceback; a sweep file's error stays the CLI's one-line error."""
+    from timing_trainer.sweep.child import Children
+    from timing_trainer.sweep.runs import SweepFileError
+    from timing_trainer.sweep.workers import run_workers
+
+    def crash(item, slot):
+        raise ZeroDivisionError("a bug in the agent")
+
+    def refuse(item, slot):
+        raise SweepFileError("bad.yaml: no such parameter")
+
+    for work, error in ((crash, ZeroDivisionError), (refuse, SweepFileError)):
+        items = iter([1, 2, 3])
+        with pytest.raises(error) as info:
+            run_workers([None, None], lambda it=items: next(it, None), work, Children(), say=print)
+        assert info.traceback[-1].name == work.__name__

@@ -143,3 +143,30 @@ def test_sweep_and_predict_refuse_in_bounded_memory(tmp_path, case):
         assert "MemoryError" not in proc.stderr and "Traceback" not in proc.stderr, args
         assert expected in lines[-1], (args, lines)
         assert len(proc.stdout) < 10_000  # no 738 MB command printed
+
+
+def _bayes(run_cap) -> dict:
+    return {"method": "bayes", "program": "prog.py", "run_cap": run_cap,
+            "metric": {"name": "accuracy", "goal": "maximize"},
+            "parameters": {"x": {"min": 0.0, "max": 1.0}}}
+
+
+@pytest.mark.parametrize("cap", ["ten", 0, -3, 2.5, True])
+def test_a_bayes_sweep_with_an_odd_run_cap_is_one_line_and_exit_2(tmp_path, cap):
+    """Before the agent checked it, `run_cap: ten` ended in `min() arg is an empty sequence`."""
+    from timing_trainer.sweep.agent import LocalAgent
+    from timing_trainer.sweep.plan import AgentOptions
+
+    (tmp_path / "prog.py").write_text("")
+    path = tmp_path / "bayes.yaml"
+    path.write_text(yaml.safe_dump(_bayes(cap)))
+    proc = subprocess.run([sys.executable, "-m", "timing_trainer.cli", "sweep", str(path),
+                           "--dry-run"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert len(lines) == 1 and f"run_cap must be a positive integer, got {cap!r}" in lines[0]
+    assert str(path) in lines[0] and "Traceback" not in proc.stderr
+    # the library refuses it the same way, before planning (the CLI's validation aside)
+    options = AgentOptions(runs_dir=tmp_path / "runs", dry_run=True, progress=False, cwd=tmp_path)
+    with pytest.raises(SweepFileError, match="run_cap must be a positive integer"):
+        LocalAgent(_bayes(cap), options).run()

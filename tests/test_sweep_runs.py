@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import pytest
 
 from timing_trainer.errors import CliError
+from timing_trainer.sweep.plan import run_key
 from timing_trainer.sweep.runs import (
     SweepFileError,
-    _fallback_grid,
     expand_runs,
     grid_size,
     load_sweep_file,
-    run_key,
 )
 from timing_trainer.sweep.spec import all_sweeps
 
@@ -43,9 +43,18 @@ def test_grid_order_is_wandbs():
 
 
 @pytest.mark.parametrize("spec", all_sweeps(), ids=lambda s: s.filename)
-def test_fallback_grid_agrees_with_wandb(spec):
+def test_every_committed_grid_expands_in_wandbs_documented_order(spec):
+    """Names sorted, the last varying fastest, each run's keys in the file's order (the spec's
+    values have no duplicates to collapse)."""
     config = spec.to_config()
-    assert expand_runs(config) == _fallback_grid(config)
+    params = config["parameters"]
+    names = sorted(params)
+    choices = [p.get("values", [p.get("value")]) for p in (params[n] for n in names)]
+    expected = [{n: dict(zip(names, combo))[n] for n in params}
+                for combo in itertools.product(*choices)]
+    runs = expand_runs(config)
+    assert runs == expected and len(runs) == grid_size(config)
+    assert all(list(run) == list(params) for run in runs)
 
 
 def test_random_runs_are_reproducible_with_a_seed():

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from timing_trainer.secrets import MASK
-from timing_trainer.sweep.agent import AgentOptions, LocalAgent
+from timing_trainer.sweep.agent import LocalAgent
+from timing_trainer.sweep.plan import AgentOptions
 
 TOKEN = "hf_SeCrEt0123456789abcdef"
 ENV_TOKEN = "wandb_EnvSecret_0123456789"

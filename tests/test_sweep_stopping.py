@@ -18,8 +18,10 @@ import pytest
 import yaml
 from sweep_agent_process import start_agent, wait_for_child
 
-from timing_trainer.sweep.agent import RECORD_FILE, AgentOptions, LocalAgent
+from timing_trainer.sweep.agent import LocalAgent
+from timing_trainer.sweep.attempt import RECORD_FILE
 from timing_trainer.sweep.liveness import live_child, pid_alive, process_identity
+from timing_trainer.sweep.plan import AgentOptions
 from timing_trainer.sweep.records import classify
 
 CHILD = textwrap.dedent("""

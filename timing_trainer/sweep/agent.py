@@ -42,51 +42,28 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from timing_trainer.atomic import atomic_write_json
 from timing_trainer.secrets import mask_mapping
+from timing_trainer.signals import EXIT_SIGINT
 from timing_trainer.sweep.attempt import RECORD_FILE, AttemptRunner, now_iso
 from timing_trainer.sweep.bayes import propose_params, unmasked
 from timing_trainer.sweep.child import Children
 from timing_trainer.sweep.liveness import live_child
 from timing_trainer.sweep.macros import uses_macro
+from timing_trainer.sweep.plan import WANDB_MODES, AgentOptions, PlannedRun
 from timing_trainer.sweep.records import read_json
 from timing_trainer.sweep.report import progress_bar, run_line, summary_table
-from timing_trainer.sweep.runs import SweepFileError, expand_runs, run_key
+from timing_trainer.sweep.runs import SweepFileError, expand_runs, run_cap
 from timing_trainer.sweep.runs_dir import check_runs_dir, lock_runs_dir
 from timing_trainer.sweep.select import select_runs
 from timing_trainer.sweep.stopping import StopSignals
 from timing_trainer.sweep.workers import run_workers
 
 STATE_FILE = "sweep_state.json"
-WANDB_MODES = ("offline", "disabled", "online")
-
-
-@dataclass
-class AgentOptions:
-    """How to run a sweep; `cwd` is where runs start (relative paths in the file resolve there)."""
-
-    runs_dir: Path
-    count: int | None = None
-    gpus: list[str] | None = None
-    wandb_mode: str = "offline"
-    dry_run: bool = False
-    seed: int | None = None
-    cwd: Path | None = None
-    extra_env: dict[str, str] = field(default_factory=dict)
-    progress: bool = True
-    only: dict[str, list[str]] | None = None  # --only NAME=V1,V2 (see `select`)
-
-
-@dataclass
-class PlannedRun:
-    index: int
-    key: str
-    params: dict[str, Any]
-    dir_name: str
 
 
 @dataclass
@@ -102,7 +79,7 @@ class SweepOutcome:
     @property
     def exit_code(self) -> int:
         if self.interrupted:
-            return 130
+            return EXIT_SIGINT  # Ctrl-C or SIGTERM alike: the agent stopped before its end
         for key in self.attempted:
             rec = self.records[key]
             if rec["status"] != "finished" and rec.get("reason_kind") != "oom":
@@ -125,8 +102,9 @@ class LocalAgent:
     def __init__(self, config: dict[str, Any], options: AgentOptions, sweep_file: str | None = None):
         if options.wandb_mode not in WANDB_MODES:
             raise SweepFileError(f"--wandb must be one of {', '.join(WANDB_MODES)}")
+        cap = run_cap(config)  # an odd `run_cap` is one line here, as in `sweeps validate`
         if config.get("method") == "bayes":
-            if not options.count and not config.get("run_cap"):
+            if not options.count and cap is None:
                 raise SweepFileError("a bayes sweep needs a run count: --count N or `run_cap`")
             if not isinstance(config.get("metric"), dict) or not config["metric"].get("name"):
                 raise SweepFileError("a bayes sweep needs `metric: {name: ..., goal: ...}`")
@@ -169,13 +147,10 @@ class LocalAgent:
         if self.config["method"] == "bayes":
             return []  # proposed one at a time, from the results so far (see _propose)
         count = None
-        if self.config["method"] == "random" and not self.config.get("run_cap"):
+        if self.config["method"] == "random" and run_cap(self.config) is None:
             count = self.options.count
         runs = expand_runs(self.config, seed=self.seed, count=count)
-        plan = []
-        for index, params in enumerate(runs):
-            key = run_key(params)
-            plan.append(PlannedRun(index, key, params, f"{index:03d}-{key}"))
+        plan = [PlannedRun.at(index, params) for index, params in enumerate(runs)]
         if self.options.only:
             self.selected = self._select(plan)
         return plan
@@ -225,18 +200,17 @@ class LocalAgent:
                      for r in recs]
 
     def _bayes_budget(self, retries: int) -> int:
-        """How many new runs this call may propose."""
-        cap = self.config.get("run_cap")
-        room = (cap - len(self.plan)) if isinstance(cap, int) and cap > 0 else None
+        """How many new runs this call may propose (`__init__` made sure of a count or a cap)."""
+        cap = run_cap(self.config)
+        room = (cap - len(self.plan)) if cap is not None else None
         mine = (self.options.count - retries) if self.options.count is not None else None
         budget = min(x for x in (room, mine) if x is not None)
         return max(0, budget)
 
     def _propose(self) -> PlannedRun:
         """The next run from W&B's bayes search (caller holds the lock)."""
-        params = propose_params(self.config, self.plan, self.records, self.seed)
-        index = len(self.plan)
-        run = PlannedRun(index, run_key(params), params, f"{index:03d}-{run_key(params)}")
+        run = PlannedRun.at(len(self.plan), propose_params(self.config, self.plan, self.records,
+                                                           self.seed))
         self.plan.append(run)
         return run
 

@@ -16,7 +16,7 @@ import shlex
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from timing_trainer.atomic import atomic_write_json
 from timing_trainer.schema import RESULTS_FILENAME as RESULTS_FILE
@@ -24,12 +24,10 @@ from timing_trainer.secrets import mask_argv, mask_mapping, scrub_text, secret_v
 from timing_trainer.sweep.child import Children
 from timing_trainer.sweep.liveness import process_identity
 from timing_trainer.sweep.macros import build_command, uses_macro
+from timing_trainer.sweep.plan import AgentOptions, PlannedRun
 from timing_trainer.sweep.records import classify, metric_value, read_json
 from timing_trainer.sweep.redact import run_secrets, scrub_file
 from timing_trainer.sweep.walltime import wall_split
-
-if TYPE_CHECKING:
-    from timing_trainer.sweep.agent import AgentOptions, PlannedRun
 
 RECORD_FILE = "agent_record.json"
 LOG_FILE = "run.log"

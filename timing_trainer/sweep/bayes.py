@@ -12,7 +12,8 @@ import warnings
 from typing import Any
 
 from timing_trainer.secrets import MASK
-from timing_trainer.sweep.runs import _flatten_run_config, import_wandb_sweeps
+from timing_trainer.sweep.controller import flatten_run_config, import_wandb_sweeps
+from timing_trainer.sweep.runs import SweepFileError
 
 
 def unmasked(config: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -53,5 +54,8 @@ def propose_params(config: dict[str, Any], plan: list[Any], records: dict[str, d
         np.random.seed((seed + len(plan)) % 2**32)
     with warnings.catch_warnings():  # the Gaussian process's convergence chatter
         warnings.simplefilter("ignore")
-        proposed = wandb_sweeps.next_run(config, history, validate=False)
-    return _flatten_run_config(proposed.config, list(config["parameters"]))
+        try:
+            proposed = wandb_sweeps.next_run(config, history, validate=False)
+        except ValueError as exc:  # W&B's controller refuses the file (nothing to search, ...)
+            raise SweepFileError(f"the bayes search cannot propose a run: {exc}") from exc
+    return flatten_run_config(proposed.config, list(config["parameters"]))

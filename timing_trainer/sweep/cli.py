@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from timing_trainer.errors import CliError
+from timing_trainer.sweep.plan import WANDB_MODES
 
 
 def register(subparsers) -> None:
@@ -27,7 +28,7 @@ def register(subparsers) -> None:
                        "(repeatable, all must hold), e.g. --only bf16=false; as predict --only")
     agent.add_argument("--gpus", help="comma-separated GPU ids, one worker each (CUDA_VISIBLE_DEVICES); "
                        "default one run at a time")
-    agent.add_argument("--wandb", choices=("offline", "disabled", "online"), default="offline",
+    agent.add_argument("--wandb", choices=WANDB_MODES, default=WANDB_MODES[0],
                        help="W&B mode of the runs (default offline; disabled also turns "
                        "--report_to=wandb into none)")
     agent.add_argument("--seed", type=int, help="seed of a random sweep's draws (kept in the state file)")
@@ -58,7 +59,8 @@ def _parse_gpus(text: str | None) -> list[str] | None:
 
 
 def run_agent_command(args: argparse.Namespace) -> int:
-    from timing_trainer.sweep.agent import AgentOptions, LocalAgent, default_runs_dir
+    from timing_trainer.sweep.agent import LocalAgent, default_runs_dir
+    from timing_trainer.sweep.plan import AgentOptions
     from timing_trainer.sweep.runs import load_sweep_file
     from timing_trainer.sweep.select import parse_only
     from timing_trainer.sweep.validate import validate_config

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from timing_trainer.sweep.controller import import_wandb_sweeps, value_hash
+
 ENUMERABLE = "values, value, int_uniform (integer min/max) or q_uniform"
 
 
@@ -23,36 +25,18 @@ class GridSizeError(ValueError):
 
 def _hyperparameters(parameters: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(name, W&B type, filled config) of every parameter, nested ones flattened, as W&B's
-    controller classifies them; a plain reading where its `sweeps` package is missing."""
-    from timing_trainer.sweep.runs import import_wandb_sweeps  # here: `runs` imports this module
-
-    wandb_sweeps = import_wandb_sweeps()
-    if wandb_sweeps is None:  # pragma: no cover - sweeps is a dependency
-        return [(name, _plain_type(spec), spec) for name, spec in parameters.items()]
-    from sweeps.params import HyperParameterSet
-
+    controller classifies them."""
+    parameter_set = import_wandb_sweeps().params.HyperParameterSet
     try:
-        params = HyperParameterSet.from_config(parameters)
+        params = parameter_set.from_config(parameters)
     except Exception as exc:  # jsonschema / assertion errors from W&B's parser
         text = " ".join(str(exc).split())[:200]
         raise GridSizeError(f"sweep config: {text}") from None
     return [(p.name.split(".wbnest[")[0], p.type, p.config) for p in params]
 
 
-def _plain_type(spec: dict[str, Any]) -> str:  # pragma: no cover - without W&B's package
-    if "values" in spec:
-        return "param_categorical"
-    if "value" in spec:
-        return "param_single_value"
-    if isinstance(spec.get("min"), int) and isinstance(spec.get("max"), int):
-        return "param_int_uniform"
-    return str(spec.get("distribution", "unknown"))
-
-
 def _count(name: str, kind: str, config: dict[str, Any], cap: int) -> int:
     """How many grid points one parameter contributes."""
-    from timing_trainer.sweep.runs import value_hash
-
     if kind == "param_single_value":
         return 1
     if kind == "param_categorical":

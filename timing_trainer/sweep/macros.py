@@ -1,68 +1,70 @@
-"""A run's command, built from a sweep file's `command` with the meanings W&B's agent gives macros.
+"""A run's command, built from a sweep file's `command` as W&B's agent builds it.
 
-Mirrors `wandb/wandb_agent.py` (`Agent._command_run`) and
-`wandb/sdk/launch/sweeps/utils.py` (`create_sweep_command`, `create_sweep_command_args`):
+W&B's own code makes the argument forms: `create_sweep_command_args` (in
+`wandb.sdk.launch.sweeps.utils`, there in wandb 0.16, the oldest this package accepts, as in 0.31)
+gives every `${args...}` form of a run's values, and its `SWEEP_COMMAND_ENV_VAR_REGEX` finds
+`${envvar:NAME}`. wandb is imported on first use only (about a second). What W&B's agent does around those (`Agent._command_run`,
+`wandb/wandb_agent.py`) is done here the same way:
 - `${envvar:NAME}` anywhere inside an element: the variable's value, or `NAME` itself when unset.
+  W&B's `create_sweep_command` reads the process's environment and rewrites the list in place;
+  here the environment is a mapping, so a printed command expands with secrets masked
+  (`timing_trainer.secrets`) and the agent's own extra variables count.
 - An element that is exactly `${name}` expands to a list: `env` -> `/usr/bin/env` (nothing on
   Windows), `interpreter`, `program` (the file's `program`, as written: relative paths resolve
-  against the folder the run starts in), `args` -> `--k=v`, `args_no_hyphens` -> `k=v`,
-  `args_no_equals` -> `--k v`, `args_no_boolean_flags` -> `--k=v` with `True` as `--k` and
-  `False` left out, `args_json` -> one JSON object, `args_json_file` -> the path of a file holding
-  it, `args_append_hydra` -> `+k=v`, `args_override_hydra` -> `++k=v`. Unknown macros vanish.
+  against the folder the run starts in), `args_json_file` -> the path of a file holding
+  `${args_json}` (written by `attempt`, owner-only when it holds a secret), and W&B's forms:
+  `args` (`--k=v`), `args_no_hyphens`, `args_no_equals`, `args_no_boolean_flags`, `args_json`,
+  `args_append_hydra`, `args_override_hydra`. Unknown macros vanish.
 - Values print as Python's `str` does (`2e-05`, `True`, `[1, 2]`, `None`), as W&B's agent does.
 
-One difference, on purpose: W&B's `${interpreter}` is the bare word `python`; here it is the
+Differences, on purpose: W&B's `${interpreter}` is the bare word `python`; here it is the
 interpreter running the agent (`sys.executable`), so a run uses the environment the agent is in.
-The result is an argument list, run without a shell: no value is ever interpreted by one.
+`${args_dict}` vanishes like any unknown macro (W&B's agent would splice in the parameters'
+names: its helper returns that dict for its own use). The result is an argument list, run
+without a shell: no value is ever interpreted by one.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import re
 import sys
 from collections.abc import Mapping
 from typing import Any
 
+# W&B's `DEFAULT_SWEEP_COMMAND`, copied so that validating a file needs no wandb import; a test
+# holds the copy equal to W&B's.
 DEFAULT_COMMAND = ("${env}", "${interpreter}", "${program}", "${args}")
-ENVVAR_MACRO = re.compile(r"\$\{envvar\:([A-Z0-9_]*)\}")
+# wandb 0.16 to 0.19 make no Hydra forms; 0.20 on make them so (drop this with a floor of 0.20).
+HYDRA_PREFIXES = {"args_append_hydra": "+", "args_override_hydra": "++"}
+
+
+def wandb_sweep_utils():
+    """`wandb.sdk.launch.sweeps.utils`, imported when a command is first built (it warns of
+    nothing, so no warnings filter: the filters are process-wide and workers are threads)."""
+    from wandb.sdk.launch.sweeps import utils
+
+    return utils
 
 
 def expand_envvars(element: Any, environ: Mapping[str, str]) -> str:
     """Replace every `${envvar:NAME}` in one element (W&B leaves NAME itself when unset)."""
     text = str(element)
-    for match in reversed(list(ENVVAR_MACRO.finditer(text))):
+    for match in reversed(list(wandb_sweep_utils().SWEEP_COMMAND_ENV_VAR_REGEX.finditer(text))):
         value = environ.get(match.group(1), match.group(1))
         text = f"{text[: match.start()]}{value}{text[match.end():]}"
     return text
 
 
 def args_macros(params: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Every `${args...}` form of one run's parameter values."""
-    flags, no_hyphens, no_equals, no_booleans, hydra_add, hydra_override = [], [], [], [], [], []
-    for name, value in params.items():
-        flag = f"{name}={value}"
-        flags.append("--" + flag)
-        no_hyphens.append(flag)
-        no_equals += [f"--{name}", str(value)]
-        hydra_add.append("+" + flag)
-        hydra_override.append("++" + flag)
-        if isinstance(value, bool):
-            if value:
-                no_booleans.append("--" + name)
-        else:
-            no_booleans.append("--" + flag)
-    return {
-        "args": flags,
-        "args_no_hyphens": no_hyphens,
-        "args_no_equals": no_equals,
-        "args_no_boolean_flags": no_booleans,
-        "args_json": [json.dumps(dict(params))],
-        "args_append_hydra": hydra_add,
-        "args_override_hydra": hydra_override,
-    }
+    """Every `${args...}` form of one run's parameter values, as W&B's helper makes them."""
+    forms = wandb_sweep_utils().create_sweep_command_args(
+        {"args": {name: {"value": value} for name, value in params.items()}}
+    )
+    forms.pop("args_dict", None)  # a dict for W&B's own use, not an argument list
+    for name, prefix in HYDRA_PREFIXES.items():
+        forms.setdefault(name, [prefix + flag for flag in forms["args_no_hyphens"]])
+    return forms
 
 
 def build_command(

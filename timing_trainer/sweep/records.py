@@ -20,9 +20,11 @@ import signal
 from pathlib import Path
 from typing import Any
 
-OOM_EXIT_CODE = 3  # the GLUE program's exit status for out-of-memory
-INTERRUPT_EXIT_CODES = {130: "SIGINT", 143: "SIGTERM"}
+from timing_trainer.glue.failures import EXIT_OOM
+from timing_trainer.signals import EXIT_SIGINT, EXIT_SIGTERM
+
 INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+INTERRUPT_EXIT_CODES = {EXIT_SIGINT: signal.SIGINT.name, EXIT_SIGTERM: signal.SIGTERM.name}
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -60,8 +62,8 @@ def _without_results_error(returncode: int, status: Any, log_path: Path) -> tupl
     if returncode in INTERRUPT_EXIT_CODES:
         return ("interrupted", "interrupted",
                 f"exit status {returncode} ({INTERRUPT_EXIT_CODES[returncode]})")
-    if returncode == OOM_EXIT_CODE:
-        return "failed", "oom", last_log_line(log_path) or "out of memory (exit status 3)"
+    if returncode == EXIT_OOM:
+        return "failed", "oom", last_log_line(log_path) or f"out of memory (exit status {EXIT_OOM})"
     if returncode < 0:
         name = _signal_name(-returncode)
         kind = "interrupted" if -returncode in INTERRUPT_SIGNALS else "killed"

@@ -9,7 +9,6 @@ never printed.
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from typing import Any
 
@@ -17,25 +16,13 @@ from timing_trainer.secrets import mask_mapping
 from timing_trainer.sweep.walltime import describe_split, total_split
 
 
-class NoBar:
-    """Stands in for tqdm when the bar is off: `write` prints a line."""
-
-    def update(self, n: int) -> None:
-        pass
-
-    def write(self, text: str, file=None) -> None:
-        print(text, file=file or sys.stderr)
-
-    def close(self) -> None:
-        pass
-
-
 def progress_bar(total: int, name: str, out, enabled: bool):
-    if not enabled or total == 0:
-        return NoBar()
+    """tqdm's bar on `out`; disabled (`--no-progress`, nothing to run) it draws nothing, and its
+    `write(text, file=out)` still prints each run's line."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=name, unit="run", file=out, dynamic_ncols=True)
+    return tqdm(total=total, desc=name, unit="run", file=out, dynamic_ncols=True,
+                disable=not enabled or total == 0)
 
 
 def short_params(params: dict[str, Any], limit: int = 110) -> str:

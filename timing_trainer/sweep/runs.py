@@ -1,16 +1,13 @@
 """A sweep file loaded and expanded into its runs, in the order W&B's controller proposes them.
 
 Torch-free and wandb-free: the cost model predicts a sweep's time from this expansion. The order
-comes from W&B's own controller package (`sweeps`, the one `wandb sweep --controller` runs): for
-grid, parameters sorted by name, the last name varying fastest, duplicate values collapsed. Our
-fallback (a plain product in that order) is used only if that package is missing.
+comes from W&B's own controller package (`sweeps`, the one `wandb sweep --controller` runs, see
+`controller`): for grid, parameters sorted by name, the last name varying fastest, duplicate
+values collapsed.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
 import random
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ from typing import Any
 import yaml
 
 from timing_trainer.errors import CliError
+from timing_trainer.sweep.controller import flatten_run_config, import_wandb_sweeps
 from timing_trainer.sweep.grid_size import GridSizeError
 from timing_trainer.sweep.grid_size import grid_size as count_grid
 from timing_trainer.sweep.safe_yaml import YamlBoundError, bounded_safe_load
@@ -27,20 +25,6 @@ METHODS = ("grid", "random", "bayes")
 # counts before anything is built. W&B's grid search lists the whole product first (an
 # `int_uniform` from 0 to 1e9 is a list of 1e9 values); a cut would be silent, a refusal is not.
 MAX_SWEEP_RUNS = 100_000
-
-
-def import_wandb_sweeps():
-    """W&B's controller package, or None; quiet about pydantic's v1-style config warning."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            import sweeps.grid_search
-            import sweeps.random_search  # noqa: F401
-        except ImportError:  # pragma: no cover - sweeps is a dependency
-            return None
-    return sweeps
 
 
 class SweepFileError(CliError, ValueError):
@@ -85,42 +69,13 @@ def check_sweep_config(config: Any, where: str = "sweep config") -> None:
             raise SweepFileError(f"{where}: parameter {name!r} must be a mapping (value: / values:)")
 
 
-def value_hash(value: Any) -> str:
-    """W&B's grid identity of a value (md5 of its flow-style YAML), so duplicates collapse alike."""
-    text = yaml.dump(value, default_flow_style=True, sort_keys=True)
-    return hashlib.md5(text.encode("utf-8")).hexdigest()
-
-
-def run_key(params: dict[str, Any]) -> str:
-    """A stable id of one run's parameter values (the local agent's resume key)."""
-    text = json.dumps(params, sort_keys=True, default=str)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars (random draws) -> Python numbers, so they print and serialise plainly."""
-    if hasattr(value, "item") and not isinstance(value, (list, dict, str)):
-        return value.item()
-    return value
-
-
-def _flatten_run_config(config: dict[str, Any], order: list[str] | None = None) -> dict[str, Any]:
-    """`{"a": {"value": 1}}` (a SweepRun's config) -> `{"a": 1}`; nested parameters stay nested.
-
-    Keys come in `order` (the file's), so a run's arguments read in the order the file lists them.
-    """
-    out = {}
-    for key, spec in config.items():
-        if isinstance(spec, dict) and "value" in spec:
-            out[key] = _plain(spec["value"])
-        elif isinstance(spec, dict):
-            out[key] = _flatten_run_config(spec)
-        else:
-            out[key] = _plain(spec)
-    if order:
-        rank = {k: i for i, k in enumerate(order)}
-        out = dict(sorted(out.items(), key=lambda kv: rank.get(kv[0], len(rank))))
-    return out
+def run_cap(config: dict[str, Any]) -> int | None:
+    """The file's `run_cap` (None when it has none): the one check of it, for `sweeps validate`,
+    the random expansion and the bayes budget; anything but a positive integer is one line."""
+    cap = config.get("run_cap")
+    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
+        raise SweepFileError(f"run_cap must be a positive integer, got {cap!r}")
+    return cap
 
 
 def grid_size(sweep_config: dict[str, Any]) -> int:
@@ -140,29 +95,8 @@ def check_draw_count(n: int) -> None:
                              "allowed in one sweep")
 
 
-def _fallback_grid(sweep_config: dict[str, Any]) -> list[dict[str, Any]]:
-    params = sorted(sweep_config["parameters"].items())
-    names, choices = [], []
-    for name, spec in params:
-        names.append(name)
-        if "values" in spec:
-            seen, vals = set(), []
-            for v in spec["values"]:
-                if value_hash(v) not in seen:
-                    seen.add(value_hash(v))
-                    vals.append(v)
-            choices.append(vals)
-        else:
-            choices.append([spec.get("value")])
-    order = list(sweep_config["parameters"])
-    return [_flatten_run_config({n: {"value": v} for n, v in zip(names, combo)}, order)
-            for combo in itertools.product(*choices)]
-
-
 def _grid_runs(sweep_config: dict[str, Any], wandb_sweeps) -> list[dict[str, Any]]:
     size = grid_size(sweep_config)  # before W&B lists the product: refused above the cap
-    if wandb_sweeps is None:
-        return _fallback_grid(sweep_config)
     try:
         # n = the grid's size: every run, never a cut. `next_runs` would also import the bayes
         # search (scikit-learn, 2 s): call the grid search it dispatches to.
@@ -172,14 +106,12 @@ def _grid_runs(sweep_config: dict[str, Any], wandb_sweeps) -> list[dict[str, Any
     except (ValueError, AssertionError, KeyError, TypeError) as exc:
         raise SweepFileError(f"sweep config: {exc}") from None
     order = list(sweep_config["parameters"])
-    return [_flatten_run_config(r.config, order) for r in proposed if r is not None]
+    return [flatten_run_config(r.config, order) for r in proposed if r is not None]
 
 
 def _random_runs(sweep_config: dict[str, Any], n: int, seed: int | None,
                  wandb_sweeps) -> list[dict[str, Any]]:
     """`n` draws; a seed gives the same draws and leaves the global generators as they were."""
-    if wandb_sweeps is None:  # pragma: no cover
-        raise SweepFileError("random sweeps need W&B's `sweeps` package (pip install sweeps)")
     import numpy as np
 
     state_py, state_np = random.getstate(), np.random.get_state()
@@ -195,7 +127,7 @@ def _random_runs(sweep_config: dict[str, Any], n: int, seed: int | None,
             random.setstate(state_py)
             np.random.set_state(state_np)
     order = list(sweep_config["parameters"])
-    return [_flatten_run_config(r.config, order) for r in proposed if r is not None]
+    return [flatten_run_config(r.config, order) for r in proposed if r is not None]
 
 
 def expand_runs(
@@ -218,7 +150,7 @@ def expand_runs(
     if method == "grid":
         runs = _grid_runs(sweep_config, wandb_sweeps)
         return runs[:count] if count is not None else runs
-    n = count if count is not None else sweep_config.get("run_cap")
+    n = count if count is not None else run_cap(sweep_config)
     if not isinstance(n, int) or n <= 0:
         raise SweepFileError("a random sweep needs a run count: --count N or `run_cap` in the file")
     check_draw_count(n)

@@ -99,19 +99,40 @@ class SweepSpec:
         }
 
 
-def has_precision_dimension(task: str, inference: bool) -> bool:
-    return inference or get_task(task).train_size < SMALL_TASK_MAX_TRAIN
+def has_precision_dimension(task: str) -> bool:
+    """Whether the task's fine-tuning sweeps have the precision dimension (the small tasks'; every
+    inference sweep has it, see the module docstring)."""
+    return get_task(task).train_size < SMALL_TASK_MAX_TRAIN
+
+
+def _glue_sweep(task: str, group: str, params: dict[str, Any], *, inference: bool,
+                axes: str) -> SweepSpec:
+    """A GLUE sweep of one task and casing group: the head every such sweep shares (the task,
+    the group's models, the sequence lengths), then `params`; `axes` names the grid in the
+    description."""
+    info = get_task(task)
+    name = f"sweep_{task}_{group}" + ("_inference" if inference else "")
+    what = "Inference time" if inference else "Fine-tuning time"
+    return SweepSpec(
+        filename=f"{name}.yaml",
+        name=name,
+        description=f"{what} of the {group} models on {info.display_name}"
+        + (" (no training)" if inference else "") + f": {axes}",
+        metric=info.main_metric_key,
+        parameters={
+            "task_name": info.name,
+            "model_name_or_path": list(MODEL_GROUPS[group]),
+            "max_seq_length": list(SEQ_LENGTHS),
+            **params,
+        },
+        flags=INFERENCE_FLAGS if inference else FINETUNING_FLAGS,
+    )
 
 
 def finetuning_sweep(task: str, group: str) -> SweepSpec:
-    info = get_task(task)
-    params: dict[str, Any] = {
-        "task_name": info.name,
-        "model_name_or_path": list(MODEL_GROUPS[group]),
-        "max_seq_length": list(SEQ_LENGTHS),
-        "per_device_train_batch_size": list(TRAIN_BATCH_SIZES),
-    }
-    if has_precision_dimension(task, inference=False):
+    precision = has_precision_dimension(task)
+    params: dict[str, Any] = {"per_device_train_batch_size": list(TRAIN_BATCH_SIZES)}
+    if precision:
         params["bf16"] = [False, True]
     params.update(
         {
@@ -124,36 +145,18 @@ def finetuning_sweep(task: str, group: str) -> SweepSpec:
             "seed": SEED,
         }
     )
-    return SweepSpec(
-        filename=f"sweep_{task}_{group}.yaml",
-        name=f"sweep_{task}_{group}",
-        description=f"Fine-tuning time of the {group} models on {info.display_name}: "
-        "batch size x sequence length" + (" x precision" if "bf16" in params else ""),
-        metric=info.main_metric_key,
-        parameters=params,
-        flags=FINETUNING_FLAGS,
-    )
+    axes = "batch size x sequence length" + (" x precision" if precision else "")
+    return _glue_sweep(task, group, params, inference=False, axes=axes)
 
 
 def inference_sweep(task: str, group: str) -> SweepSpec:
-    info = get_task(task)
     params: dict[str, Any] = {
-        "task_name": info.name,
-        "model_name_or_path": list(MODEL_GROUPS[group]),
-        "max_seq_length": list(SEQ_LENGTHS),
         "per_device_eval_batch_size": list(EVAL_BATCH_SIZES),
         "bf16": [False, True],
         "seed": SEED,
     }
-    return SweepSpec(
-        filename=f"sweep_{task}_{group}_inference.yaml",
-        name=f"sweep_{task}_{group}_inference",
-        description=f"Inference time of the {group} models on {info.display_name} (no training): "
-        "eval batch size x sequence length x precision",
-        metric=info.main_metric_key,
-        parameters=params,
-        flags=INFERENCE_FLAGS,
-    )
+    return _glue_sweep(task, group, params, inference=True,
+                       axes="eval batch size x sequence length x precision")
 
 
 # The demo: tiny local models, generated GLUE-format data, a small grid; offline on two CPU cores.

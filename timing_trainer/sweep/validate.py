@@ -16,13 +16,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from timing_trainer.sweep.controller import import_wandb_sweeps
 from timing_trainer.sweep.macros import DEFAULT_COMMAND
 from timing_trainer.sweep.runs import (
     SweepFileError,
     check_sweep_config,
     expand_runs,
-    import_wandb_sweeps,
     load_sweep_file,
+    run_cap,
 )
 from timing_trainer.sweep.spec import PROGRAM_MODULE
 
@@ -61,10 +62,7 @@ def _glue_checks(config: dict[str, Any]) -> list[str]:
 
     problems = []
     params = config["parameters"]
-    try:
-        known = _glue_argument_names()
-    except ImportError as exc:
-        return [f"cannot check the parameters: the GLUE program does not import ({exc})"]
+    known = _glue_argument_names()
     unknown = [name for name in params if name not in known]
     if unknown:
         problems.append(
@@ -97,20 +95,19 @@ def validate_config(config: Any, where: str = "sweep config", portable: bool = T
     except SweepFileError as exc:
         return [str(exc)]
     problems: list[str] = []
-    wandb_sweeps = import_wandb_sweeps()
-    if wandb_sweeps is not None:
-        local = {k: v for k, v in config.items() if k not in SERVER_ONLY_KEYS}
-        for violation in wandb_sweeps.schema_violations_from_proposed_config(local):
-            problems.append(f"W&B sweep schema: {' '.join(str(violation).split())}")
+    local = {k: v for k, v in config.items() if k not in SERVER_ONLY_KEYS}
+    for violation in import_wandb_sweeps().schema_violations_from_proposed_config(local):
+        problems.append(f"W&B sweep schema: {' '.join(str(violation).split())}")
     command = config.get("command") or list(DEFAULT_COMMAND)
     if not isinstance(command, list):
         problems.append("`command` must be a list of strings")
         command = []
     elif not any(str(c) in {"${" + m + "}" for m in ARGS_MACROS} for c in command):
         problems.append("`command` has no ${args} macro: the parameters would never reach the program")
-    cap = config.get("run_cap")
-    if cap is not None and (not isinstance(cap, int) or isinstance(cap, bool) or cap < 1):
-        problems.append(f"run_cap must be a positive integer, got {cap!r}")
+    try:
+        run_cap(config)
+    except SweepFileError as exc:
+        problems.append(str(exc))
     if "${program}" in [str(c) for c in command] and not config.get("program"):
         problems.append("`command` uses ${program} but the file names no `program`")
     for name, spec in config["parameters"].items():

@@ -15,7 +15,6 @@ from typing import Any
 
 from timing_trainer.sweep import child
 from timing_trainer.sweep.child import Children
-from timing_trainer.sweep.runs import SweepFileError
 
 
 class _Pool:
@@ -56,7 +55,8 @@ def run_workers(slots: list[str | None], take: Callable[[], Any],
                 work: Callable[[Any, str | None], None], children: Children,
                 say: Callable[[str], None]) -> bool:
     """`work(item, slot)` for every item `take()` gives (None: no more), one thread per slot;
-    True when Ctrl-C or SIGTERM interrupted it. Raises `SweepFileError` for a worker's error."""
+    True when Ctrl-C or SIGTERM interrupted it. A worker's error stops every worker and
+    is raised here."""
     pool = _Pool(len(slots), take, work, children)
     threads = [threading.Thread(target=pool.worker, args=(slot,), daemon=True) for slot in slots]
     interrupted = False
@@ -75,6 +75,7 @@ def run_workers(slots: list[str | None], take: Callable[[], Any],
         pool.ended(sum(1 for t in threads if t.ident is None))  # never started: never ends
         pool.all_done.wait()
     if pool.errors:
-        error = pool.errors[0]
-        raise SweepFileError(f"the agent stopped: {type(error).__name__}: {error}")
+        # Raised as it is, with the worker's frames: a sweep's bad input stays one line (the
+        # CLI's errors), and an internal crash keeps its traceback for the bug report.
+        raise pool.errors[0]
     return interrupted
