@@ -22,8 +22,9 @@ import warnings
 from pathlib import Path
 
 from timing_trainer.analysis.load import load_runs
-from timing_trainer.analysis.report import analyze, write_outputs
+from timing_trainer.analysis.report import analyze
 from timing_trainer.analysis.synthetic import write_run_folders
+from timing_trainer.report import write_outputs
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ import pandas as pd
 from timing_trainer.analysis.load import load_runs
 from timing_trainer.analysis.thesis import thesis_files
 from timing_trainer.costmodel.energy import fit_energy
-from timing_trainer.costmodel.model import CostModelConfig, finished, fit_cost_model
+from timing_trainer.costmodel.model import CostModelConfig, fit_cost_model
+from timing_trainer.costmodel.selection import usable_runs
 from timing_trainer.costmodel.sweep_estimate import estimate_sweep
 from timing_trainer.costmodel.validation import CV_MODES, cross_validate, fold_labels
 
@@ -105,7 +106,7 @@ def main() -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             table = load_runs(thesis_files(args.thesis_runs, kind), kind=kind)
-        runs = finished(table).reset_index(drop=True)
+        runs = usable_runs(table)[0].reset_index(drop=True)
         out: dict = {"n_finished": len(runs), "cv": {}, "physics_only": {}, "loglinear": {}}
         for cv in CV_MODES:
             start = time.perf_counter()

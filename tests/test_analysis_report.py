@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-import types
 
 import pytest
 
-from timing_trainer.analysis import report as report_module
+from timing_trainer import report as full_report
 from timing_trainer.analysis.load import load_runs
-from timing_trainer.analysis.report import analyze, build_report, summary, write_outputs
+from timing_trainer.analysis.report import analyze, summary, write_outputs
 from timing_trainer.analysis.synthetic import write_run_folders
 from timing_trainer.cli import main
+from timing_trainer.costmodel import report as costmodel_report
 
 SMALL_FOREST = {"n_estimators": 20}
 
@@ -24,8 +24,11 @@ def runs(tmp_path_factory):
 
 
 def test_build_report_writes_everything(runs, tmp_path):
+    """The report of `analyze`: the analysis's sections and, composed above it, the cost
+    model's."""
     out = tmp_path / "out"
-    path = build_report([str(runs)], out, "finetuning", forest_settings=SMALL_FOREST, k=3)
+    path = full_report.build_report([str(runs)], out, "finetuning", forest_settings=SMALL_FOREST,
+                                    k=3)
     assert path == out / "report.md"
     summary_json = json.loads((out / "summary.json").read_text())
     assert summary_json["n_runs"] == 80 and summary_json["n_finished"] < 80
@@ -47,6 +50,21 @@ def test_build_report_writes_everything(runs, tmp_path):
         assert heading in text
     assert "![box plot by task](box_task.png)" in text
     assert text.index("## ANOVA") < text.index("## Log-linear") < text.index("## Random forest")
+    assert text.index("## Random forest") < text.index("## Cost model")
+    assert f"]({costmodel_report.FIGURE})" in text and (out / costmodel_report.FIGURE).is_file()
+
+
+def test_the_analysis_alone_writes_no_cost_model_section(runs, tmp_path):
+    """The analysis's own report knows nothing of the cost model; further sections are handed
+    in, after its own, in their order."""
+    analysis = analyze(load_runs([runs]), forest_settings=SMALL_FOREST, k=2)
+    alone = write_outputs(analysis, tmp_path / "alone", plots_on=False).read_text()
+    assert "## Cost model" not in alone and "## Random forest" in alone
+    sections = [lambda a, out: ("First", f"{a.n_runs} runs in {out.name}"),
+                lambda a, out: ("Second", "two")]
+    text = write_outputs(analysis, tmp_path / "more", plots_on=False,
+                         sections=sections).read_text()
+    assert text.endswith("## First\n\n80 runs in more\n\n## Second\n\ntwo\n")
 
 
 def test_cost_model_section_is_called_and_failures_are_contained(runs, tmp_path, monkeypatch):
@@ -56,29 +74,19 @@ def test_cost_model_section_is_called_and_failures_are_contained(runs, tmp_path,
         calls.append((len(table), out_dir, kind))
         return "COSTMODEL-SECTION-MARKER"
 
-    package = types.ModuleType("timing_trainer.costmodel")
-    module = types.ModuleType("timing_trainer.costmodel.report")
-    module.report_section = section
-    monkeypatch.setitem(sys.modules, "timing_trainer.costmodel", package)
-    monkeypatch.setitem(sys.modules, "timing_trainer.costmodel.report", module)
+    monkeypatch.setattr(costmodel_report, "report_section", section)
     table = load_runs([runs])
     analysis = analyze(table, forest_settings=SMALL_FOREST, k=2)
-    path = write_outputs(analysis, tmp_path / "a", plots_on=False)
-    assert "COSTMODEL-SECTION-MARKER" in path.read_text()
+    path = full_report.write_outputs(analysis, tmp_path / "a", plots_on=False)
+    assert "## Cost model\n\nCOSTMODEL-SECTION-MARKER" in path.read_text()
     assert calls == [(80, tmp_path / "a", "finetuning")]
 
     def broken(table, out_dir, kind):
         raise RuntimeError("boom")
 
-    module.report_section = broken
-    path = write_outputs(analysis, tmp_path / "b", plots_on=False)
+    monkeypatch.setattr(costmodel_report, "report_section", broken)
+    path = full_report.write_outputs(analysis, tmp_path / "b", plots_on=False)
     assert "cost model section failed (RuntimeError: boom)" in path.read_text()
-
-
-def test_absent_cost_model_is_a_note(monkeypatch, tmp_path, runs):
-    monkeypatch.setitem(sys.modules, "timing_trainer.costmodel.report", None)
-    text = report_module.cost_model_section(load_runs([runs]), tmp_path, "finetuning")
-    assert "not installed" in text
 
 
 def test_few_runs_still_give_a_report(tmp_path):

@@ -5,7 +5,8 @@
 2. Runs `sweeps/demo.yaml` with the local agent, W&B offline (runs in `demo/runs`; a second
    `make demo` skips finished runs). The YAML names the assets by relative path (`demo/assets`),
    so the runs start in the folder that holds `demo/` (the current one, or `--base`).
-3. Writes the analysis report (`demo/report/report.md`) when the analysis package is there.
+3. Writes the report of `timing-trainer analyze` (`demo/report/report.md`): the analysis and
+   the cost model's section.
 
 Each run gets `OMP_NUM_THREADS=1` unless the caller set it: the demo's models are tiny, and on a
 busy two-core machine PyTorch's default of one thread per core made a training step 20 to 100
@@ -20,6 +21,7 @@ import sys
 from pathlib import Path
 
 from timing_trainer.errors import CliError
+from timing_trainer.report import build_report
 
 DEMO_DIR = "demo"
 
@@ -67,27 +69,22 @@ def ensure_assets(base: Path) -> Path:
     if all(p.is_file() for p in needed):
         print(f"demo assets: {assets} (already there)")
         return assets
-    try:
-        from timing_trainer.glue.demo_assets import write_demo_assets
-    except ImportError as exc:
-        raise CliError(f"the GLUE program's demo assets are not available ({exc})") from None
+    from timing_trainer.glue.demo_assets import write_demo_assets
+
     print(f"demo assets: writing {assets} ...")
     write_demo_assets(assets, tasks=list(DEMO_TASKS), train_size=DEMO_TRAIN_SIZE,
                       dev_size=DEMO_DEV_SIZE, seed=0)
     return assets
 
 
-def write_report(runs_dir: Path, out_dir: Path) -> Path | None:
-    """The analysis report of the demo's runs, or None when the analysis is not installed."""
-    try:
-        from timing_trainer.analysis.report import build_report
-    except ImportError:
-        return None
+def write_report(runs_dir: Path, out_dir: Path) -> Path:
+    """The report of the demo's runs, as `timing-trainer analyze demo/runs` writes it."""
     return Path(build_report([str(runs_dir)], out_dir, kind="finetuning"))
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from timing_trainer.sweep.agent import AgentOptions, LocalAgent
+    from timing_trainer.sweep.agent import LocalAgent
+    from timing_trainer.sweep.plan import AgentOptions
     from timing_trainer.sweep.runs import load_sweep_file
 
     base = Path(args.base).resolve()
@@ -120,8 +117,5 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"timing-trainer demo: the report failed: {type(exc).__name__}: {exc}",
               file=sys.stderr)
         return 1
-    if report is None:
-        print("report: skipped (the analysis package timing_trainer.analysis is not installed)")
-    else:
-        print(f"report: {report}")
+    print(f"report: {report}")
     return outcome.exit_code

@@ -2,7 +2,9 @@
 plots and a report. Torch-free on purpose: a laptop with pandas can analyse a sweep.
 
 `load_runs` (in `load`) and `build_report` (in `report`) are the entry points; both are also
-reachable from here without importing the heavier modules up front.
+reachable from here without importing the heavier modules up front. This `build_report` writes
+the analysis alone; `timing_trainer.report.build_report` (what `timing-trainer analyze` runs)
+adds the cost model's section, one floor up, since the cost model builds on the analysis.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """`timing-trainer analyze SOURCE... [--kind finetuning|inference] [--metric time|energy]
---out DIR`."""
+--out DIR`: its flags, its checks and what it prints.
+
+The command is registered one floor up, in `timing_trainer.report`, which hands `run` the
+function that writes the whole report (the analysis's sections and the cost model's): the
+analysis never imports the cost model.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import json
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from timing_trainer.errors import CliError
@@ -20,7 +26,8 @@ DESCRIPTION = (
 )
 
 
-def register(subparsers) -> None:
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """The `analyze` parser with its flags; the caller sets what runs it (`func`)."""
     parser = subparsers.add_parser("analyze", help="analyse runs and write a report",
                                    description=DESCRIPTION)
     parser.add_argument("sources", nargs="+", metavar="SOURCE",
@@ -46,7 +53,7 @@ def register(subparsers) -> None:
                         help="k for the random forest only (each fold re-fits 500 trees; 0 skips "
                              "its cross-validation on large sweeps); default: --folds")
     add_forest_options(parser)
-    parser.set_defaults(func=run)
+    return parser
 
 
 def add_forest_options(parser) -> None:
@@ -113,7 +120,9 @@ def check_out(out: Path) -> None:
         raise CliError(f"--out {out}: cannot write there ({exc.strerror or exc})") from exc
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, build_report: Callable[..., Path]) -> int:
+    """Check the flags, then `build_report` (`analysis.report.build_report`'s signature) and
+    print the headline figures; bad input is one line, exit 2, before anything is loaded."""
     if args.folds < 2:
         raise CliError("--folds must be at least 2")
     if args.forest_folds is not None and args.forest_folds != 0 and args.forest_folds < 2:
@@ -121,12 +130,10 @@ def run(args: argparse.Namespace) -> int:
     forest_settings = forest_options(args)
     args.sources, args.kind = resolve_sources(args.sources, args.kind, args.thesis)
     check_out(args.out)
-    from timing_trainer.analysis.report import build_report  # statsmodels & co: after the checks
-
     cache_dir = args.cache_dir
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:  # a RunsLoadError is a CliError itself: one line, exit 2
+        try:  # a RunsLoadError reaches the command line's `main`: one line, exit 2
             report = build_report(args.sources, args.out, args.kind, metric=args.metric,
                                   cache_dir=cache_dir, plots_on=not args.no_plots, k=args.folds,
                                   forest_k=args.forest_folds, forest_settings=forest_settings)

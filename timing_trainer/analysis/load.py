@@ -18,7 +18,7 @@ left `running` (its process was killed) is such a run, with a note. Problems in 
 reported, never dropped silently: text or non-finite values in number columns, bad times and
 finished runs without a time give a `RunsDataWarning`; the same run from two sources, or a copied
 run folder, is kept once with a warning (`identity`); an unreadable source, an export without its
-required columns, or sources without a single run raise `RunsLoadError` (a `CliError`: one line).
+required columns, or sources without a single run raise `RunsLoadError` (one line from the CLI).
 Rows come in a canonical order, so the same runs give the same table, and the same figures, from
 any source in any order.
 """

@@ -3,9 +3,11 @@
 `analyze(table)` computes (pure, no files); `write_outputs` writes; `build_report(sources, out)`
 loads and does both. The report follows the thesis's order: data (and how noisy it was),
 descriptive statistics, ANOVA, log-linear regression and its alternatives, random forest, time
-against accuracy; energy against time per model when runs carry energy; then the cost model's
-section when `timing_trainer.costmodel` is installed. `metric="energy"` runs the same statistics
-on energy instead of time (`response`).
+against accuracy; energy against time per model when runs carry energy; then the further
+sections a caller hands `write_outputs` or `build_report` (`sections`: the `analyze` command's
+report adds the cost model's, composed in `timing_trainer.report`, above both packages: the
+analysis never imports the cost model). `metric="energy"` runs the same statistics on energy
+instead of time (`response`).
 The pieces live in `summary` (summary.json), `tables` (CSVs), `figures` (PNGs) and
 `report_sections` (markdown); a statistic that cannot be computed carries its reason in `notes`.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +53,12 @@ from timing_trainer.atomic import atomic_write_json, atomic_write_text
 
 GROUPED_BY = (*FACTORS, "tokens_per_batch", "learning_rate")  # the thesis's group tables
 
-__all__ = ["Analysis", "TIME_DEFINITIONS", "analyze", "build_report", "cost_model_section",
-           "md_table", "summary", "write_outputs"]
+# A section after the analysis's own: given the analysis and the output folder (for its files),
+# its heading and its markdown.
+Section = Callable[[Analysis, Path], tuple[str, str]]
+
+__all__ = ["Analysis", "Section", "TIME_DEFINITIONS", "analyze", "build_report", "md_table",
+           "summary", "write_outputs"]
 
 
 def _factor_notes(data: pd.DataFrame) -> list[str]:
@@ -167,38 +174,29 @@ def _states(table: pd.DataFrame) -> dict[str, int]:
     return {str(state): int(n) for state, n in counts}
 
 
-def cost_model_section(table: pd.DataFrame, out_dir: Path, kind: str) -> str:
-    """The cost model's markdown, or a note saying why it is absent (never an error here)."""
-    try:
-        from timing_trainer.costmodel.report import report_section
-    except ImportError:
-        return "_The cost model (`timing_trainer.costmodel`) is not installed; section skipped._\n"
-    try:
-        return str(report_section(table, out_dir, kind))
-    except Exception as exc:  # the report must not fail because a neighbour's section did
-        return f"_The cost model section failed ({type(exc).__name__}: {exc}); skipped._\n"
-
-
 def write_outputs(analysis: Analysis, out_dir: str | os.PathLike, *, sources: list[str] = (),
-                  plots_on: bool = True) -> Path:
-    """Write CSVs, plots, `summary.json` and `report.md` into `out_dir`; return the report."""
+                  plots_on: bool = True, sections: Sequence[Section] = ()) -> Path:
+    """Write CSVs, plots, `summary.json` and `report.md` into `out_dir`; return the report.
+
+    `sections` follow the analysis's own in `report.md`, in their order.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_tables(analysis, out)
     figures = write_plots(analysis, out) if plots_on else {}
     atomic_write_json(out / "summary.json", summary(analysis))
-    cost = cost_model_section(analysis.table, out, analysis.kind)
+    further = [section(analysis, out) for section in sections]
     report = out / "report.md"
-    atomic_write_text(report, render_report(analysis, figures, list(sources), cost))
+    atomic_write_text(report, render_report(analysis, figures, list(sources), further))
     return report
 
 
 def build_report(sources: list[str], out_dir, kind: str = "finetuning", *,
                  metric: str = "time", cache_dir=None, plots_on: bool = True, k: int = 5,
-                 forest_k: int | None = None,
-                 forest_settings: dict[str, Any] | None = None) -> Path:
-    """Load `sources`, analyse `metric` ("time" or "energy"), write everything into `out_dir`,
-    return `report.md`'s path.
+                 forest_k: int | None = None, forest_settings: dict[str, Any] | None = None,
+                 sections: Sequence[Section] = ()) -> Path:
+    """Load `sources`, analyse `metric` ("time" or "energy"), write everything into `out_dir`
+    (`sections` after the analysis's own), return `report.md`'s path.
 
     Data warnings from loading are kept in the report and `summary.json` and re-issued.
     """
@@ -212,4 +210,4 @@ def build_report(sources: list[str], out_dir, kind: str = "finetuning", *,
     for w in caught:
         warnings.warn(w.message, w.category, stacklevel=2)
     return write_outputs(analysis, out_dir, sources=[os.fspath(s) for s in sources],
-                         plots_on=plots_on)
+                         plots_on=plots_on, sections=sections)

@@ -7,6 +7,7 @@ when analysed runs carry energy, and nothing is said about energy when none does
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +233,8 @@ def energy_section(analysis: Analysis, figures: Figures) -> list[str]:
 
 
 def render_report(analysis: Analysis, figures: Figures, sources: list[str],
-                  cost_section: str) -> str:
+                  further: Sequence[tuple[str, str]] = ()) -> str:
+    """`report.md`: the analysis's sections, then the `further` (heading, markdown) ones."""
     lines = [f"# {analysis.kind.capitalize()} {analysis.response.name} analysis", ""]
     lines += data_section(analysis, sources)
     lines += descriptive_section(analysis, figures)
@@ -241,5 +243,6 @@ def render_report(analysis: Analysis, figures: Figures, sources: list[str],
     lines += forest_section(analysis, figures)
     lines += accuracy_section(analysis, figures)
     lines += energy_section(analysis, figures)
-    lines += ["## Cost model", "", cost_section, ""]
+    for heading, text in further:
+        lines += [f"## {heading}", "", text, ""]
     return "\n".join(lines)

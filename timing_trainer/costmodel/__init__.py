@@ -1,11 +1,14 @@
 """Predict what a run, and a whole sweep, will cost before anyone runs it.
 
-`fit_cost_model` (model.py) fits first-principles features (features.py) on measured runs,
+`fit_cost_model` (model.py) fits first-principles features (features.py) on measured runs, one
+platform at a time (platform_fit.py, with scipy's robust least squares: solver.py),
 `cross_validate` (validation.py) gives honest out-of-sample errors, `estimate_sweep`
 (sweep_estimate.py) predicts every run of a sweep YAML, and `report_section` (report.py) is the
-analysis report's section. `usable_runs` (selection.py) decides, and counts, which runs a fit
-may use; extrapolation.py tells how far a request lies outside them. Energy is a second response
-of the same fit (response.py, energy.py: `fit_energy`), sweep_costs.py turns a sweep's hours
-and kWh into money and emissions, and sweep_text.py prints the estimate (`format_estimate`).
+section that `timing_trainer.report` adds to the analysis's report. `usable_runs` (selection.py)
+decides, and counts, which runs a fit may use; extrapolation.py tells how far a request lies
+outside them; `CostModelError` (errors.py) is what the library raises when it cannot answer.
+Energy is a second response of the same fit (response.py, energy.py: `fit_energy`),
+sweep_costs.py turns a sweep's hours and kWh into money and emissions, and sweep_text.py prints
+the estimate (`format_estimate`).
 Torch-free: pandas, numpy and the project's tables only.
 """

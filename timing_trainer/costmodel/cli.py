@@ -17,6 +17,7 @@ import json
 import sys
 import warnings
 
+from timing_trainer.costmodel.errors import CostModelError
 from timing_trainer.errors import CliError
 
 CV_CHOICES = ("kfold", "leave-one-task-out", "leave-one-model-out")
@@ -56,14 +57,16 @@ def register(subparsers) -> None:
 
 
 def _load(sources: list[str], kind: str):
-    """The runs table. Any source the loader cannot read (a missing path, a results file whose
-    `config` is not a mapping, an XLSX cut short, a zip named `.xlsx`) is one line and exit 2,
-    never a traceback."""
+    """The runs table. What the loader refuses (`RunsLoadError`) reaches the command line's
+    `main` as it is; anything else a reader trips on (an `OSError`, an XLSX cut short, a zip named
+    `.xlsx`) is still one line and exit 2 here, never a traceback."""
     from timing_trainer.analysis.load import RunsLoadError, load_runs
 
     try:
         return load_runs(sources, kind=kind)
-    except (RunsLoadError, OSError, ValueError) as exc:
+    except RunsLoadError:
+        raise
+    except (OSError, ValueError) as exc:
         raise CliError(_first_line(exc)) from None
     except Exception as exc:  # a reader that tripped on a broken file: still one line
         raise CliError(f"cannot read the runs in {' '.join(sources)}: "
@@ -77,7 +80,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _require_usable(table, kind: str, sources: list[str], caught: list) -> None:
     """One line when no run can be used, with the first warning (the likely why)."""
-    from timing_trainer.costmodel.model import CostModelError, usable_runs
+    from timing_trainer.costmodel.selection import usable_runs
 
     runs, counts = usable_runs(table)
     if runs.empty:
@@ -89,7 +92,6 @@ def _require_usable(table, kind: str, sources: list[str], caught: list) -> None:
 def _cross_validate(args: argparse.Namespace, table) -> str:
     """Time's errors; energy's beside them where runs carry energy (else why not: one line)."""
     from timing_trainer.costmodel.energy import cross_validate_energy
-    from timing_trainer.costmodel.model import CostModelError
     from timing_trainer.costmodel.validation import cross_validate
 
     result = cross_validate(table, args.kind, args.cv, k=args.k)
@@ -144,7 +146,8 @@ def _checked_rates(args: argparse.Namespace):
 
 def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]], rates) -> str:
     from timing_trainer.costmodel.energy import fit_energy
-    from timing_trainer.costmodel.model import fit_cost_model, usable_runs
+    from timing_trainer.costmodel.model import fit_cost_model
+    from timing_trainer.costmodel.selection import usable_runs
     from timing_trainer.costmodel.sweep_estimate import estimate_sweep
     from timing_trainer.costmodel.sweep_text import format_estimate
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from timing_trainer.costmodel.errors import CostModelError
 from timing_trainer.costmodel.features import device_label, platform_key
-from timing_trainer.costmodel.model import CostModel, CostModelError, fit_cost_model
+from timing_trainer.costmodel.model import CostModel, fit_cost_model
 from timing_trainer.costmodel.response import ENERGY
 from timing_trainer.costmodel.selection import usable_runs
 from timing_trainer.costmodel.validation import CVResult, cross_validate

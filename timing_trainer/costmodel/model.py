@@ -16,7 +16,7 @@ as far as the data in its group supports, and is zero for a level the fit has no
 unseen model or shape falls back to the physics (a new family takes the median known family's
 efficiency). Nothing is keyed by task. The loss is robust
 (Cauchy, on log time, starting from least squares): a few runs disturbed by a busy machine do
-not drag the fit.
+not drag the fit. One platform's fit is platform_fit.py's, its solver scipy's (solver.py).
 
 Prediction intervals are split-conformal in spirit: the quantiles of cross-validated log
 residuals, taken separately for each level of support (model and shape seen; shape new; model
@@ -34,64 +34,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from timing_trainer.costmodel.extrapolation import (
-    FAR_FACTOR,
-    far_reason,
-    fitted_ranges,
-    outside_factors,
+from timing_trainer.costmodel.errors import CostModelError
+from timing_trainer.costmodel.extrapolation import FAR_FACTOR, far_reason, outside_factors
+from timing_trainer.costmodel.features import KINDS, run_features
+from timing_trainer.costmodel.platform_fit import (
+    CostModelConfig,
+    PlatformFit,
+    fit_data,
+    fit_platform,
+    log_predict,
+    support_level,
 )
-from timing_trainer.costmodel.features import KINDS, PHYSICS_TERMS, run_features
 from timing_trainer.costmodel.response import TIME, Response
-from timing_trainer.costmodel.selection import RunCounts, finished, usable_runs
-from timing_trainer.costmodel.solver import robust_fit
-from timing_trainer.errors import CliError
+from timing_trainer.costmodel.selection import RunCounts
+from timing_trainer.costmodel.validation import calibrate_intervals
 
-__all__ = ["CostModel", "CostModelConfig", "CostModelError", "PlatformFit", "fit_cost_model",
-           "finished", "usable_runs"]
-
-EFFECT_GROUPS = ("architecture", "model_key", "shape_key", "arch_shape")
-SUPPORT_LEVELS = ("seen", "new_shape", "new_model", "new_architecture")
-
-
-class CostModelError(CliError, ValueError):
-    """The cost model cannot answer (no runs, or a request outside what the fit supports)."""
-
-
-@dataclass(frozen=True)
-class CostModelConfig:
-    """Priors and loss of the fit (log-space standard deviations)."""
-
-    prior_sd: dict = field(
-        default_factory=lambda: {"architecture": 0.5, "model_key": 0.15, "shape_key": 0.15,
-                                 "arch_shape": 0.1},
-        metadata={"help": "prior sd of each effect group in log time (shrinkage strength)"})
-    loss: str = field(default="cauchy", metadata={"help": "cauchy, huber or linear"})
-    min_scale: float = field(
-        default=0.01, metadata={"help": "floor of the robust scale (log time), 1% noise"})
-    robust_scale: float = field(
-        default=0.05, metadata={"help": "largest starting scale of the robust loss (log time): "
-                                "runs off by more than a few times this are treated as disturbed"})
-    scale_rounds: int = field(
-        default=3, metadata={"help": "robust refits, each with the scale of the last residuals"})
-    coverage: float = field(default=0.9, metadata={"help": "prediction interval coverage"})
-    min_runs: int = field(default=3, metadata={"help": "fewest runs of a platform to fit it"})
-
-
-@dataclass
-class PlatformFit:
-    """The fitted parameters for one platform."""
-
-    platform: str
-    terms: tuple[str, ...]
-    log_c: np.ndarray  # log price of each term
-    log_run: float | None  # log fixed cost per run (fine-tuning), None for inference
-    effects: dict[str, dict[str, float]]
-    scale: float
-    n: int
-    models: frozenset
-    architectures: frozenset
-    shapes: frozenset
-    ranges: dict[str, tuple[float, float]]  # (min, max) of params, FLOPs/token, length, batch
+# What `fit_cost_model` takes and raises, named here for its callers (declared in platform_fit.py
+# and errors.py).
+__all__ = ["CostModel", "CostModelConfig", "CostModelError", "PlatformFit", "fit_cost_model"]
 
 
 @dataclass
@@ -207,8 +167,8 @@ def _predict_platform(fit: PlatformFit, rows: pd.DataFrame, out: pd.DataFrame,
     rows = rows.loc[known]
     if rows.empty:
         return
-    out.loc[rows.index, "predicted"] = np.exp(_log_predict(fit, rows))
-    out.loc[rows.index, "support"] = [_support(fit, r) for r in rows.itertuples()]
+    out.loc[rows.index, "predicted"] = np.exp(log_predict(fit, rows))
+    out.loc[rows.index, "support"] = [support_level(fit, r) for r in rows.itertuples()]
     # Outside the fitted sizes, lengths or batch sizes: a new shape's interval is likely too
     # narrow; far outside, no interval at all.
     factors = outside_factors(fit.ranges, rows)
@@ -216,36 +176,6 @@ def _predict_platform(fit: PlatformFit, rows: pd.DataFrame, out: pd.DataFrame,
     far = factors.max(axis=1) > FAR_FACTOR
     out.loc[rows.index[far.to_numpy()], "far"] = [far_reason(f) for _, f in
                                                    factors.loc[far].iterrows()]
-
-
-def _support(fit: PlatformFit, row) -> str:
-    if row.architecture not in fit.architectures:
-        return "new_architecture"
-    if row.model_key not in fit.models:
-        return "new_model"
-    if row.shape_key not in fit.shapes:
-        return "new_shape"
-    return "seen"
-
-
-def _group_values(feats: pd.DataFrame, group: str) -> pd.Series:
-    """Each run's level of an effect group (`arch_shape`: its family at its shape), as text."""
-    if group == "arch_shape":
-        return feats["architecture"].astype(str) + " @ " + feats["shape_key"].astype(str)
-    return feats[group].astype(str)
-
-
-def fit_data(table: pd.DataFrame, kind: str, response: Response, search_dirs, purpose: str,
-             ) -> tuple[pd.DataFrame, RunCounts, pd.DataFrame, np.ndarray]:
-    """What a fit and a cross-validation stand on: the usable runs of `table` (selection.py),
-    their counts, their features and their log `response`; `CostModelError` naming `purpose`
-    ("fit the cost model on", "cross-validate") where no run is usable."""
-    runs, counts = usable_runs(table, response)
-    if runs.empty:
-        raise CostModelError(f"no finished runs with a usable {kind} {response.name} to "
-                             f"{purpose} ({counts.describe()})")
-    feats = run_features(runs, kind, search_dirs)
-    return runs, counts, feats, np.log(runs[response.column].to_numpy(float))
 
 
 def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
@@ -271,106 +201,12 @@ def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
         if len(rows) < config.min_runs:
             continue
         pos = feats.index.get_indexer(rows.index)
-        model.fits[platform] = _fit_platform(platform, rows, y[pos], kind, config)
+        model.fits[platform] = fit_platform(platform, rows, y[pos], kind, config)
     if not model.fits:
         raise CostModelError(
             f"too few finished runs with a usable {response.name} to fit any platform "
             f"(need {config.min_runs} per platform)")
     if calibrate:
-        from timing_trainer.costmodel.validation import calibrate_intervals
-
         model.intervals, model.interval_notes = calibrate_intervals(feats, y, kind, config)
     return model
 
-
-# --- the fit -------------------------------------------------------------------------------
-
-def _design(fit_effects: dict[str, dict[str, int]], feats: pd.DataFrame) -> np.ndarray:
-    """0/1 columns, one per level of every effect group (levels unknown to the fit: all 0)."""
-    blocks = []
-    for group, levels in fit_effects.items():
-        values = _group_values(feats, group)
-        block = np.zeros((len(feats), len(levels)))
-        for i, v in enumerate(values):
-            j = levels.get(v)
-            if j is not None:
-                block[i, j] = 1.0
-        blocks.append(block)
-    return np.hstack(blocks) if blocks else np.zeros((len(feats), 0))
-
-
-def _log_predict(fit: PlatformFit, feats: pd.DataFrame) -> np.ndarray:
-    terms = feats[list(fit.terms)].to_numpy(float)
-    total = feats["steps"].to_numpy(float) * (terms @ np.exp(fit.log_c))
-    if fit.log_run is not None:
-        total = total + math.exp(fit.log_run)
-    out = np.log(total)
-    for group, levels in fit.effects.items():
-        values = _group_values(feats, group)
-        unseen = _unseen_effect(group, levels)
-        out = out + np.array([levels.get(v, unseen) for v in values])
-    return out
-
-
-def _unseen_effect(group: str, levels: dict[str, float]) -> float:
-    """The effect of a level the fit has not seen: a new family is taken to be as efficient as
-    the median known family (one slow outlier, like XLNet, does not tax every newcomer);
-    everything else as the physics says (0)."""
-    if group == "architecture" and len(levels) >= 3:
-        return float(np.median(list(levels.values())))
-    return 0.0
-
-
-def _effect_levels(feats: pd.DataFrame) -> dict[str, dict[str, int]]:
-    """Each effect group's levels (sorted), numbered: the columns of the design matrix."""
-    levels = {}
-    for group in EFFECT_GROUPS:
-        values = _group_values(feats, group)
-        levels[group] = {v: i for i, v in enumerate(sorted(set(values)))}
-    return levels
-
-
-def _fit_platform(platform: str, feats: pd.DataFrame, y: np.ndarray, kind: str,
-                  config: CostModelConfig) -> PlatformFit:
-    # A term that is zero on every run cannot be priced; drop it.
-    terms = tuple(t for t in PHYSICS_TERMS if np.any(feats[t].to_numpy(float) > 0))
-    T = feats[list(terms)].to_numpy(float)
-    steps = feats["steps"].to_numpy(float)
-    with_run = kind == "finetuning" and len(np.unique(steps)) > 1
-    levels = _effect_levels(feats)
-    Z = _design(levels, feats)
-    n_phys = len(terms) + int(with_run)
-    # Start: every term explains an equal share of the median step time.
-    per_step = np.median(np.exp(y) / steps)
-    med = np.array([np.median(T[:, k][T[:, k] > 0]) for k in range(len(terms))])
-    theta0 = np.zeros(n_phys + Z.shape[1])
-    theta0[: len(terms)] = np.log(per_step / (len(terms) * med))
-    if with_run:
-        theta0[len(terms)] = math.log(0.01 * float(np.median(np.exp(y))))
-
-    def evaluate(theta):
-        c = np.exp(theta[: len(terms)])
-        parts = steps[:, None] * T * c[None, :]
-        total = parts.sum(axis=1)
-        J = np.zeros((len(y), len(theta)))
-        if with_run:
-            run = math.exp(theta[len(terms)])
-            total = total + run
-            J[:, len(terms)] = run / total
-        J[:, : len(terms)] = parts / total[:, None]
-        J[:, n_phys:] = Z
-        return np.log(total) + Z @ theta[n_phys:], J
-
-    sds = [config.prior_sd[g] for g in EFFECT_GROUPS for _ in levels[g]]
-    theta, scale = robust_fit(evaluate, theta0, y, n_phys, sds, config)
-    effects, offset = {}, n_phys
-    for group, lv in levels.items():
-        effects[group] = {v: float(theta[offset + i]) for v, i in lv.items()}
-        offset += len(lv)
-    return PlatformFit(
-        platform=platform, terms=terms, log_c=theta[: len(terms)].copy(),
-        log_run=float(theta[len(terms)]) if with_run else None, effects=effects, scale=scale,
-        n=len(y), models=frozenset(feats["model_key"].astype(str)),
-        architectures=frozenset(feats["architecture"].astype(str)),
-        shapes=frozenset(feats["shape_key"].astype(str)), ranges=fitted_ranges(feats),
-    )

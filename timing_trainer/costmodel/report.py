@@ -1,6 +1,7 @@
 """The cost model's section of the analysis report: predicted against measured, with errors.
 
-`report_section(table, out_dir, kind)` is what `timing_trainer.analysis.report` calls. It
+`report_section(table, out_dir, kind)` is what the report of `timing-trainer analyze`
+(`timing_trainer.report`, above both packages) adds after the analysis's sections. It
 cross-validates (k-fold, and leave-one-task-out and leave-one-model-out where the runs have more
 than one task or model), writes `costmodel_predicted_vs_measured.png` into `out_dir`, and
 returns markdown. Too few runs give a short note instead of an error.
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from timing_trainer.costmodel.model import CostModelError, finished, fit_cost_model
+from timing_trainer.analysis.load import finished_runs
+from timing_trainer.costmodel.errors import CostModelError
+from timing_trainer.costmodel.model import fit_cost_model
 from timing_trainer.costmodel.validation import CVResult, cross_validate
 
 FIGURE = "costmodel_predicted_vs_measured.png"
@@ -53,8 +56,7 @@ def plot_predicted_vs_measured(result: CVResult, ax=None):
 
 def report_section(table: pd.DataFrame, out_dir: Path, kind: str) -> str:
     """Markdown for the analysis report (and a PNG in `out_dir`)."""
-    out_dir = Path(out_dir)
-    runs = finished(table)
+    runs = finished_runs(table)
     if len(runs) < 10:
         return (f"_Cost model: {len(runs)} finished run(s) with a {kind} time; at least 10 are "
                 "needed for a cross-validated fit._\n")
@@ -70,7 +72,6 @@ def report_section(table: pd.DataFrame, out_dir: Path, kind: str) -> str:
         return f"_Cost model: not fitted ({exc})._\n"
     table_md = _md(error_table(results).rename(columns={
         "median_ape": "median APE (%)", "mean_ape": "mean APE (%)", "p90_ape": "p90 APE (%)"}))
-    coef_md = _md(model.coefficients())
     lines = [
         "Time predicted from first principles (optimizer steps, FLOPs per token, the attention "
         "term in length squared, parameters, a fixed cost per step), with shrunk efficiency "
@@ -81,23 +82,29 @@ def report_section(table: pd.DataFrame, out_dir: Path, kind: str) -> str:
         table_md,
     ]
     plotted = next((r for r in results if r.cv == "leave-one-task-out"), results[0])
-    try:
-        import matplotlib.pyplot as plt
-
-        out_dir.mkdir(parents=True, exist_ok=True)
-        ax = plot_predicted_vs_measured(plotted)
-        ax.figure.tight_layout()
-        ax.figure.savefig(out_dir / FIGURE, dpi=120)
-        plt.close(ax.figure)
-        lines += ["", f"![Predicted against measured ({plotted.cv})]({FIGURE})"]
-    except Exception as exc:  # a plot must not sink the report
-        lines += ["", f"_Plot not written ({type(exc).__name__}: {exc})._"]
+    lines += _figure_lines(plotted, Path(out_dir))
     lines += ["", "Fitted prices per platform (seconds per step, per TFLOP, per 1e9 parameters, "
-              "per run):", "", coef_md]
+              "per run):", "", _md(model.coefficients())]
     if model.n_without_shape:
         lines += ["", f"{model.n_without_shape} run(s) have a model of unknown size and are not "
                   "in the fit."]
     return "\n".join(lines) + "\n"
+
+
+def _figure_lines(result: CVResult, out_dir: Path) -> list[str]:
+    """The predicted-against-measured plot written into `out_dir`, as markdown lines; a plot
+    that fails is a note, never a failed report."""
+    try:
+        import matplotlib.pyplot as plt
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ax = plot_predicted_vs_measured(result)
+        ax.figure.tight_layout()
+        ax.figure.savefig(out_dir / FIGURE, dpi=120)
+        plt.close(ax.figure)
+        return ["", f"![Predicted against measured ({result.cv})]({FIGURE})"]
+    except Exception as exc:  # a plot must not sink the report
+        return ["", f"_Plot not written ({type(exc).__name__}: {exc})._"]
 
 
 def _md(frame: pd.DataFrame) -> str:

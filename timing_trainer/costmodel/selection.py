@@ -22,7 +22,7 @@ from timing_trainer.analysis.errors import RunsDataWarning
 from timing_trainer.analysis.times import MAX_SECONDS
 from timing_trainer.costmodel.response import TIME, Response
 
-__all__ = ["MAX_SECONDS", "RunCounts", "finished", "usable_runs"]
+__all__ = ["MAX_SECONDS", "RunCounts", "usable_runs"]
 
 _SHOWN = 5  # run ids named in a message
 
@@ -110,11 +110,6 @@ def _reasons(table: pd.DataFrame, response: Response, bad: np.ndarray) -> np.nda
             if isinstance(given[i], str) and given[i]:
                 out[i] = given[i]
     return out
-
-
-def finished(table: pd.DataFrame | None) -> pd.DataFrame:
-    """The runs a fit may use (see `usable_runs`), without the counts."""
-    return usable_runs(table)[0]
 
 
 def _run_ids(table: pd.DataFrame) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from timing_trainer.costmodel.energy import JOULES_PER_KWH
-from timing_trainer.errors import CliError
+from timing_trainer.costmodel.errors import CostModelError
 
 RATE_OPTIONS = {"price_per_hour": "--price-per-hour", "grid_intensity": "--grid-intensity"}
 
@@ -37,15 +37,15 @@ class Rates:
 
 def parse_rate(option: str, text: Any) -> float | None:
     """A rate given on the command line: a finite number >= 0 (None when not given); anything
-    else is one line (`CliError`, exit 2), before the runs are read."""
+    else is a `CostModelError` (one line, exit 2), before the runs are read."""
     if text is None:
         return None
     try:
         value = float(str(text).strip())
     except ValueError:
-        raise CliError(f"{option} must be a number >= 0, not {str(text)!r}") from None
+        raise CostModelError(f"{option} must be a number >= 0, not {str(text)!r}") from None
     if not math.isfinite(value) or value < 0:
-        raise CliError(f"{option} must be a finite number >= 0, not {str(text)!r}")
+        raise CostModelError(f"{option} must be a finite number >= 0, not {str(text)!r}")
     return value
 
 

@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from timing_trainer.costmodel.energy import EnergyFit
+from timing_trainer.costmodel.errors import CostModelError
 from timing_trainer.costmodel.extrapolation import headline as extrapolation_headline
 from timing_trainer.costmodel.features import PLATFORM_SEP, run_features
-from timing_trainer.costmodel.model import CostModel, CostModelError
+from timing_trainer.costmodel.model import CostModel
 from timing_trainer.costmodel.sweep_costs import Amount, Rates, add_run_costs, sweep_totals
-from timing_trainer.errors import CliError
 from timing_trainer.models import short_model_name
 from timing_trainer.tasks import UnknownTaskError, get_task
 
@@ -125,13 +125,13 @@ def sweep_runs(path: str | Path, only: dict[str, list[str]] | None = None,
     With `kind`, also checks that the sweep's program does that work: a sweep whose command has
     no `--do_train` does not fine-tune, and predicting its fine-tuning time would be fiction.
     """
-    from timing_trainer.sweep.runs import expand_runs, load_sweep_file
+    from timing_trainer.sweep.runs import SweepFileError, expand_runs, load_sweep_file
     from timing_trainer.sweep.select import select_runs
 
     try:
         config = load_sweep_file(path)
         runs = expand_runs(config, seed=0)
-    except CliError as exc:  # the sweeps module's one line; named by the file where it is not
+    except SweepFileError as exc:  # the sweeps module's one line; named by the file where not
         text = str(exc)
         raise CostModelError(text if str(path) in text else f"{path}: {text}") from None
     except Exception as exc:  # anything else the expansion trips on, still one line

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from timing_trainer.costmodel.model import (
+from timing_trainer.costmodel.errors import CostModelError
+from timing_trainer.costmodel.platform_fit import (
     SUPPORT_LEVELS,
     CostModelConfig,
-    CostModelError,
-    _fit_platform,
-    _log_predict,
-    _support,
     fit_data,
+    fit_platform,
+    log_predict,
+    support_level,
 )
 from timing_trainer.costmodel.response import TIME, Response
 from timing_trainer.costmodel.selection import RunCounts
@@ -88,12 +88,12 @@ def out_of_fold(feats: pd.DataFrame, y: np.ndarray, groups: np.ndarray, kind: st
             rows = train & (platforms == platform)
             if rows.sum() < config.min_runs:
                 continue
-            fit = _fit_platform(platform, feats.loc[rows], y[rows], kind, config)
+            fit = fit_platform(platform, feats.loc[rows], y[rows], kind, config)
             target = test & usable & (platforms == platform)
             idx = np.flatnonzero(target)
-            pred[idx] = _log_predict(fit, feats.iloc[idx])
+            pred[idx] = log_predict(fit, feats.iloc[idx])
             for i, row in zip(idx, feats.iloc[idx].itertuples()):
-                support[i] = _support(fit, row)
+                support[i] = support_level(fit, row)
     return pred, support
 
 
