@@ -9,6 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from timing_trainer.figures import FINETUNING_ENERGY_KEYS, INFERENCE_ENERGY_KEYS, TABLE_DTYPES
+
+# The energy figures (and their source) sit apart in the table, beside the analysed energy.
+ENERGY_COLUMNS = {*FINETUNING_ENERGY_KEYS, *INFERENCE_ENERGY_KEYS, "energy_source"}
+
 # name -> dtype ("str" text, "Int64" nullable integer, "float64", "object" Python lists).
 COLUMNS: dict[str, str] = {
     # identity and provenance
@@ -38,19 +43,9 @@ COLUMNS: dict[str, str] = {
     # where it ran
     "device": "str",
     "gpu_name": "str",
-    # what was measured (seconds)
-    "setup_time": "float64",
-    "finetuning_time": "float64",
-    "finetuning_time_list": "object",
-    "inference_time": "float64",
-    "inference_time_list": "object",
-    "inference_total_time": "float64",
-    "train_samples_per_second": "float64",
-    "inference_samples_per_second": "float64",
-    "peak_memory_train_bytes": "float64",
-    "peak_memory_eval_bytes": "float64",
-    "mfu_train": "float64",
-    "mfu_eval": "float64",
+    # what was measured (seconds, samples/s, bytes, MFU): the run's figures, declared once in
+    # `timing_trainer.figures` (energy below)
+    **{key: dtype for key, dtype in TABLE_DTYPES.items() if key not in ENERGY_COLUMNS},
     # quality
     "metric_name": "str",
     "metric": "float64",
@@ -70,13 +65,10 @@ COLUMNS: dict[str, str] = {
     "eval_loss": "float64",
     # energy (joules, watts; see `energy_records`): missing where not measured, and then
     # `energy_unavailable` says why (the results' `unavailable` reason where they give one)
-    "finetuning_energy_j": "float64",  # the fastest fine-tuning iteration's (whose time is `time`)
-    "finetuning_energy_j_list": "object",  # every timed iteration's
-    "finetuning_avg_power_w": "float64",
-    "inference_energy_j": "float64",  # the whole primary evaluation set
-    "inference_energy_per_sample_j": "float64",
+    # (`finetuning_energy_j` is the fastest fine-tuning iteration's, whose time is `time`;
+    # `inference_energy_j` the whole primary evaluation set's)
+    **{key: dtype for key, dtype in TABLE_DTYPES.items() if key in ENERGY_COLUMNS},
     "inference_energy_per_batch_j": "float64",  # per sample x evaluation batch x world size
-    "energy_source": "str",  # "nvml", "rapl", "nvml+rapl"
     # the analysed energy for the table's kind (fine-tuning: `finetuning_energy_j`; inference:
     # `inference_energy_per_batch_j`), beside `time`; its CV over the fine-tuning iterations; the
     # average power over the same measurement (fine-tuning: that iteration; inference: the whole
@@ -107,9 +99,6 @@ METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
 CANONICAL_METRIC = {spelling: column for column, spellings in METRIC_COLUMNS.items()
                     for spelling in spellings}
 
-TEXT_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == "str")
-INTEGER_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == "Int64")
-FLOAT_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == "float64")
 LIST_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == "object")
 
 # The factors of the thesis's ANOVA, in its order.

@@ -14,7 +14,12 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from timing_trainer.analysis.columns import CANONICAL_METRIC, METRIC_COLUMNS
+from timing_trainer.analysis.columns import (
+    CANONICAL_METRIC,
+    ENERGY_COLUMNS,
+    METRIC_COLUMNS,
+    TABLE_DTYPES,
+)
 from timing_trainer.analysis.energy_records import energy_columns
 from timing_trainer.analysis.errors import RunsDataWarning
 from timing_trainer.analysis.flat import first, is_missing, parse_list
@@ -51,16 +56,10 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "n_train": ("n_train_samples", "n_train"),
     "n_eval": ("n_eval_samples", "n_eval"),
     "gpu_name": ("gpu_name", "environment.gpu_name", "environment/gpu_name"),
-    "setup_time": ("setup_time",),
-    "finetuning_time": ("finetuning_time",),
-    "inference_time": ("inference_time",),
-    "inference_total_time": ("inference_total_time",),
-    "train_samples_per_second": ("train_samples_per_second",),
-    "inference_samples_per_second": ("inference_samples_per_second",),
-    "peak_memory_train_bytes": ("peak_memory_train_bytes",),
-    "peak_memory_eval_bytes": ("peak_memory_eval_bytes",),
-    "mfu_train": ("mfu_train",),
-    "mfu_eval": ("mfu_eval",),
+    # the run's float figures, under their own names (`timing_trainer.figures`); energy and the
+    # time lists have their own readers (`energy_records`, `times`)
+    **{key: (key,) for key, dtype in TABLE_DTYPES.items()
+       if dtype == "float64" and key not in ENERGY_COLUMNS},
 }
 
 # The task sizes the thesis's notebooks used (its `num_examples`) where they differ from GLUE's
