@@ -13,10 +13,8 @@ from typing import Any
 
 def _dist():
     """torch.distributed when a process group is up, else None."""
-    try:
-        import torch.distributed as dist
-    except ImportError:  # pragma: no cover - torch is a dependency
-        return None
+    import torch.distributed as dist
+
     if dist.is_available() and dist.is_initialized():
         return dist
     return None

@@ -8,6 +8,10 @@ fingerprint of the data (the TSV files' bytes, or the Hub dataset's fingerprints
 written to a temporary folder and renamed into place, so a killed or concurrent run never leaves
 a half-written entry. All of this is setup: it happens before the trainer exists, never inside a
 timed region, and its time is reported as the `tokenize` setup part.
+
+The cache is this module's rather than `datasets.map`'s own: `datasets` keys its cache by a hash
+of the function it maps, tokenizer included, and a fast tokenizer's hash is not stable from one
+process to the next, so every run of a sweep would miss it and tokenize again.
 """
 
 from __future__ import annotations
