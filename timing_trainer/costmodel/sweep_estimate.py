@@ -19,7 +19,6 @@ parse or cannot be expanded.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timing_trainer.analysis.summary import clean
 from timing_trainer.costmodel.energy import EnergyFit
 from timing_trainer.costmodel.errors import CostModelError
 from timing_trainer.costmodel.extrapolation import headline as extrapolation_headline
@@ -88,8 +88,8 @@ class SweepEstimate:
         total, low, high = self.total
         return {
             "sweep": self.name, "kind": self.kind, "platform": self.platform,
-            "n_runs": len(self.runs), "total_s": total, "total_low_s": _finite(low),
-            "total_high_s": _finite(high),
+            "n_runs": len(self.runs), "total_s": total, "total_low_s": clean(low),
+            "total_high_s": clean(high),
             "total_interval_note": self.total_interval_note or None,
             "interval_notes": self.interval_notes,
             "extrapolation": self.extrapolation or None, "fit": self.fit,
@@ -99,23 +99,8 @@ class SweepEstimate:
             "grid_intensity_gco2e_per_kwh": self.rates.grid_intensity,
             "costs": {name: amount.to_dict() if amount else None
                       for name, amount in self.totals.items()},
-            "runs": [{k: _plain(v) for k, v in row.items()}
-                     for row in self.runs.to_dict("records")],
+            "runs": clean(self.runs.to_dict("records")),
         }
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if value is not None and math.isfinite(value) else None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (np.floating, float)):
-        return _finite(float(value))
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def sweep_runs(path: str | Path, only: dict[str, list[str]] | None = None,
