@@ -18,7 +18,7 @@ fi
 "$VENV/bin/python" -c "import transformers; assert transformers.__version__ == '${LOWEST_TRANSFORMERS}', transformers.__version__"
 "$VENV/bin/python" -m pytest -q -n auto -p no:cacheprovider \
     tests/test_trainer.py tests/test_patch.py \
-    tests/test_glue_arguments.py tests/test_glue_run.py tests/test_glue_validation.py \
-    tests/test_glue_data.py tests/test_glue_tokenization.py tests/test_glue_metrics.py \
-    tests/test_demo.py tests/test_sweep_macros.py tests/test_sweep_runs.py
+    tests/glue/test_arguments.py tests/glue/test_run.py tests/glue/test_validation.py \
+    tests/glue/test_data.py tests/glue/test_tokenization.py tests/glue/test_metrics.py \
+    tests/commands/test_demo.py tests/sweep/test_macros.py tests/sweep/test_runs.py
 echo "transformers ${LOWEST_TRANSFORMERS}: focused suite passed in $(( $(date +%s) - start )) s"

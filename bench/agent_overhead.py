@@ -40,7 +40,7 @@ def variant_config(base: dict, use_cache: bool, max_steps: int | None) -> dict:
 
 
 def collect(runs_dir: Path) -> list[dict]:
-    from timing_trainer.sweep.walltime import on_clock_seconds
+    from timing_trainer.sweep.agent.walltime import on_clock_seconds
 
     rows = []
     for record_path in sorted(runs_dir.glob("*/agent_record.json")):
@@ -114,16 +114,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="optimizer steps per fine-tuning (keeps large --train-size runs short)")
     args = parser.parse_args(argv)
 
-    from timing_trainer.demo import demo_sweep_file, ensure_assets
-    from timing_trainer.sweep.agent import LocalAgent
-    from timing_trainer.sweep.plan import AgentOptions
-    from timing_trainer.sweep.runs import load_sweep_file
+    from timing_trainer.commands.demo import demo_sweep_file, ensure_assets
+    from timing_trainer.sweep.agent.local import LocalAgent
+    from timing_trainer.sweep.agent.plan import AgentOptions
+    from timing_trainer.sweep.config.runs import load_sweep_file
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="tt-agent-overhead-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     if args.train_size:
         from timing_trainer.glue.demo_assets import write_demo_assets
-        from timing_trainer.sweep.spec import DEMO_ASSETS_DIR, DEMO_DEV_SIZE, DEMO_TASKS
+        from timing_trainer.sweep.config.spec import DEMO_ASSETS_DIR, DEMO_DEV_SIZE, DEMO_TASKS
 
         write_demo_assets(work / DEMO_ASSETS_DIR, tasks=list(DEMO_TASKS),
                           train_size=args.train_size, dev_size=DEMO_DEV_SIZE)

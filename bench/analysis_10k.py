@@ -21,10 +21,10 @@ import time
 import warnings
 from pathlib import Path
 
-from timing_trainer.analysis.load import load_runs
-from timing_trainer.analysis.report import analyze
-from timing_trainer.analysis.synthetic import write_run_folders
-from timing_trainer.report import write_outputs
+from timing_trainer.analysis.analyze import analyze
+from timing_trainer.analysis.table.load import load_runs
+from timing_trainer.commands.analyze import write_outputs
+from timing_trainer.testing.runs import write_run_folders
 
 
 def main() -> None:

@@ -27,13 +27,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from timing_trainer.analysis.load import load_runs
-from timing_trainer.analysis.thesis import thesis_files
+from timing_trainer.analysis.table.load import load_runs
+from timing_trainer.analysis.table.thesis import thesis_files
+from timing_trainer.costmodel.cross_validation import CV_MODES, cross_validate, fold_labels
 from timing_trainer.costmodel.energy import fit_energy
 from timing_trainer.costmodel.model import CostModelConfig, fit_cost_model
 from timing_trainer.costmodel.selection import usable_runs
 from timing_trainer.costmodel.sweep_estimate import estimate_sweep
-from timing_trainer.costmodel.validation import CV_MODES, cross_validate, fold_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 PHYSICS_ONLY = CostModelConfig(prior_sd={"architecture": 1e-4, "model_key": 1e-4,

@@ -61,7 +61,7 @@ def paired_and_unsynced(model, batches, device, sync, warmup: int):
     unsynchronized host clock (the thesis's way). Returns (timer kind, timed, host, unsynced)."""
     import torch
 
-    from timing_trainer.clock import interval_timer_for
+    from timing_trainer.clocks.stopwatch import interval_timer_for
 
     timer = interval_timer_for(device)
     host, unsynced = [], []
@@ -163,7 +163,7 @@ def main(argv=None) -> int:
     import torch
     from transformers import TrainingArguments  # noqa: F401 (imported before timing_trainer)
 
-    from timing_trainer.clock import synchronizer_for
+    from timing_trainer.clocks.stopwatch import synchronizer_for
 
     device_name = prepare_torch(opts)
     cuda = device_name != CPU

@@ -49,7 +49,7 @@ def make_probe(device):
     """A callback timing first step begin to last step end, device synchronized."""
     from transformers import TrainerCallback
 
-    from timing_trainer.clock import synchronizer_for
+    from timing_trainer.clocks.stopwatch import synchronizer_for
 
     sync = synchronizer_for(device)
 
@@ -76,7 +76,7 @@ def run_once(kind, opts, initial_state, dataset, output_dir):
     from transformers import Trainer, TrainingArguments
 
     from timing_trainer import TimingTrainer, TimingTrainingArguments
-    from timing_trainer.clock import synchronizer_for
+    from timing_trainer.clocks.stopwatch import synchronizer_for
 
     model = build_model(opts)
     model.load_state_dict(initial_state)
@@ -117,9 +117,9 @@ def hook_cost_per_step(opts, dataset, initial_state, output_dir, calls=2000, rep
     from transformers import Trainer, TrainingArguments
 
     from timing_trainer import TimingTrainer, TimingTrainingArguments
-    from timing_trainer.batches import BatchCounter
-    from timing_trainer.clock import Stopwatch
-    from timing_trainer.train_clock import TrainIteration
+    from timing_trainer.clocks.batches import BatchCounter
+    from timing_trainer.clocks.stopwatch import Stopwatch
+    from timing_trainer.clocks.training import TrainIteration
 
     common = dict(output_dir=output_dir, report_to="none", disable_tqdm=True,
                   use_cpu=not torch.cuda.is_available())

@@ -90,7 +90,7 @@ def sweep_file(opts, root: Path, model_dir: Path) -> Path:
 
 def split(run_dir: Path) -> dict:
     """One run's wall time and where it went."""
-    from timing_trainer.sweep.walltime import on_clock_seconds
+    from timing_trainer.sweep.agent.walltime import on_clock_seconds
 
     record = json.loads((run_dir / "agent_record.json").read_text())
     results = json.loads((run_dir / "timing_results.json").read_text())

@@ -57,9 +57,9 @@ def _wandb_runs_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _forget_open_timing_results():
-    """Results a test left `running` stay so: the exit fallback (timing_trainer.lifecycle) is for
+    """Results a test left `running` stay so: the exit fallback (timing_trainer.runtime.lifecycle) is for
     real programs, and tested in child processes; here it would rewrite old temporary files."""
     yield
-    lifecycle = sys.modules.get("timing_trainer.lifecycle")
+    lifecycle = sys.modules.get("timing_trainer.runtime.lifecycle")
     if lifecycle is not None:
         lifecycle.discard_all()

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import timing_trainer
-from timing_trainer.analysis.synthetic import write_run_folders
+from timing_trainer.testing.runs import write_run_folders
 
 PACKAGE = Path(timing_trainer.__file__).parent
 HEAVY = ("torch", "transformers", "wandb")
@@ -100,8 +100,8 @@ def test_find_cycle_finds_one_and_only_one():
 
 def test_the_graph_is_read_from_the_sources():
     graph = import_graph()
-    assert "timing_trainer.trainer" in graph and "timing_trainer.analysis.load" in graph
-    assert "timing_trainer.analysis.load" in graph["timing_trainer.costmodel.cli"]
+    assert "timing_trainer.trainer" in graph and "timing_trainer.analysis.table.load" in graph
+    assert "timing_trainer.analysis.table.load" in graph["timing_trainer.commands.predict"]
 
 
 def test_no_import_cycle_anywhere():
@@ -123,8 +123,8 @@ def test_the_torch_free_floors_load_no_heavy_library():
     code = (
         "import sys\n"
         "import timing_trainer, timing_trainer.analysis, timing_trainer.costmodel\n"
-        "import timing_trainer.sweep, timing_trainer.cli, timing_trainer.schema\n"
-        "from timing_trainer.cli import build_parser\n"
+        "import timing_trainer.sweep, timing_trainer.commands.main, timing_trainer.results.schema\n"
+        "from timing_trainer.commands.main import build_parser\n"
         "build_parser()\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
@@ -145,7 +145,7 @@ def test_analysis_and_predict_run_where_torch_cannot_be_imported(tmp_path):
         "        if name.partition('.')[0] in ('torch', 'transformers'):\n"
         "            raise ImportError(f'{name} is not installed here')\n"
         "sys.meta_path.insert(0, Block())\n"
-        "from timing_trainer.cli import main\n"
+        "from timing_trainer.commands.main import main\n"
         f"assert main(['analyze', {str(runs)!r}, '--out', 'report', '--no-plots']) == 0\n"
         f"assert main(['predict', '--runs', {str(runs)!r}, '--cv', 'kfold', '--k', '3']) == 0\n"
     )

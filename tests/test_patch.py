@@ -14,11 +14,11 @@ import transformers.trainer
 
 from timing_trainer import patch_trainer, unpatch_trainer
 from timing_trainer.patch import is_patched
-from timing_trainer.schema import RESULTS_FILENAME, validate_results
+from timing_trainer.results.schema import RESULTS_FILENAME, validate_results
 from timing_trainer.trainer import TimingTrainer
 
 torch.set_num_threads(1)
-SCRIPT = Path(__file__).parent / "scripts" / "core_plain_script.py"
+SCRIPT = Path(__file__).parent / "scripts" / "plain_script.py"
 ORIGINAL = transformers.Trainer
 
 

@@ -5,14 +5,12 @@ import warnings
 
 import pytest
 import torch
-from scripts.core_tiny import accuracy, tiny_bert, token_dataset
+from helpers.tiny import accuracy, tiny_bert, token_dataset
 from transformers import HfArgumentParser, TrainerCallback
 
 from timing_trainer import TimingTrainer, TimingTrainingArguments
-from timing_trainer.results import ResultsWriteError
-from timing_trainer.results_writer import UnavailableFiguresWarning
-from timing_trainer.schema import RESULTS_FILENAME, validate_results
-from timing_trainer.trainer import TimingNoiseWarning
+from timing_trainer.errors import ResultsWriteError, TimingNoiseWarning, UnavailableFiguresWarning
+from timing_trainer.results.schema import RESULTS_FILENAME, validate_results
 
 torch.set_num_threads(1)
 
@@ -341,7 +339,7 @@ def test_resume_with_several_iterations_is_refused(tmp_path):
 def test_cuda_run_uses_events_peak_memory_and_mfu(tmp_path):
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA device")
-    from timing_trainer.flops import gpu_family
+    from timing_trainer.results.flops import gpu_family
 
     recorder = StepRecorder()
     trainer = TimingTrainer(model=tiny_bert(), args=_args(tmp_path, use_cpu=False, finetuning_iters=2),

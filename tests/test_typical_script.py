@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from scripts.core_figures import assert_every_figure
-from scripts.core_text import text_dataset, tiny_tokenizer
-from scripts.core_tiny import accuracy, tiny_bert
+from helpers.figures import assert_every_figure
+from helpers.text import text_dataset, tiny_tokenizer
+from helpers.tiny import accuracy, tiny_bert
 from transformers import DataCollatorWithPadding
 
 from timing_trainer import TimingTrainer, TimingTrainingArguments, patch_trainer, unpatch_trainer
-from timing_trainer.schema import RESULTS_FILENAME, validate_results
+from timing_trainer.results.schema import RESULTS_FILENAME, validate_results
 
 torch.set_num_threads(1)
-SCRIPT = Path(__file__).parent / "scripts" / "core_text_script.py"
+SCRIPT = Path(__file__).parent / "scripts" / "text_script.py"
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,5 @@
 import sys
 
-from timing_trainer.cli import main
+from timing_trainer.commands.main import main
 
 sys.exit(main())

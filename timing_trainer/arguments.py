@@ -14,7 +14,7 @@ from typing import Any
 
 from transformers import TrainingArguments
 
-# Optimizer steps run before the first timed iteration; why three: timing_trainer.warmup.
+# Optimizer steps run before the first timed iteration; why three: timing_trainer.clocks.warmup.
 DEFAULT_WARMUP_STEPS = 3
 
 

@@ -1,10 +1,123 @@
-"""The command line's own error: bad input found by a subcommand's checks.
+"""Every error and warning this package raises, declared once, in one light module.
 
-Printed by `timing_trainer.cli.main` as one line, exit status 2, no traceback. The libraries
-(the analysis, the cost model) raise errors of their own, no subclass of this one; `main` maps
-those too (`cli.BAD_INPUT`), so a library never depends on the command line.
+`TimingTrainerError` is bad input or an impossible request, wherever it was found: the command
+line (`timing_trainer.commands.main`) prints it as one line on stderr with exit status 2, no
+traceback, and a library caller can catch the one base. Several also derive from `ValueError`,
+as they did before the family existed, so that callers who catch `ValueError` keep working.
+
+The few errors outside the family are not bad input: a failure with another exit status
+(`ThesisDataError`), a measurement that cannot be taken (`EnergyUnavailable`), a misuse inside
+the program (`StopwatchError`), a file system that refuses a write (`ResultsWriteError`, an
+`OSError`), a W&B login missing at run time (`WandbNotLoggedInError`).
+
+The warnings share `TimingTrainerWarning`, so a script can filter them all at once.
 """
 
+from __future__ import annotations
 
-class CliError(Exception):
-    """Bad input or an impossible request: printed as one line, exit status 2, no traceback."""
+
+class TimingTrainerError(Exception):
+    """Bad input or an impossible request: one line, exit status 2, no traceback."""
+
+
+class CliError(TimingTrainerError):
+    """Bad input found by a command's own checks (an option, an output folder)."""
+
+
+class GlueInputError(TimingTrainerError):
+    """Bad input to the GLUE program (task, data folder, TSV layout, model path, arguments).
+
+    The program reports it before any time is spent on loading or training.
+    """
+
+
+class UnknownTaskError(TimingTrainerError, ValueError):
+    """A task name that is not one of the nine GLUE tasks."""
+
+
+class SweepFileError(TimingTrainerError, ValueError):
+    """A sweep file that cannot be used; the message is one line naming the file."""
+
+
+class OnlyError(TimingTrainerError, ValueError):
+    """Bad `--only` syntax, or a name that is not a parameter of the sweep (one line)."""
+
+
+class GridSizeError(TimingTrainerError, ValueError):
+    """A grid that cannot be enumerated, or a parameter that is not a grid parameter."""
+
+
+class YamlBoundError(TimingTrainerError, ValueError):
+    """A YAML document whose aliases expand beyond the bound, or refer to themselves."""
+
+
+class ResultsValidationError(TimingTrainerError, ValueError):
+    """A results object does not match the results schema."""
+
+
+class RunsLoadError(TimingTrainerError, ValueError):
+    """A source cannot be read at all (missing file, required column absent, bad W&B path)."""
+
+
+class WandbUnavailable(RunsLoadError):
+    """No credentials, or the server cannot be reached: the cache, if any, stands in."""
+
+
+class NoEnergyError(TimingTrainerError, ValueError):
+    """`--metric energy` on runs none of which has the energy analysed."""
+
+
+class CostModelError(TimingTrainerError, ValueError):
+    """The cost model cannot answer (no runs, or a request outside what the fit supports)."""
+
+
+class ThesisDataError(Exception):
+    """A thesis export could not be fetched, or its content is not the recorded one (exit 1)."""
+
+
+class EnergyUnavailable(Exception):
+    """An energy counter cannot be read; the message is the reason recorded in `unavailable`."""
+
+
+class StopwatchError(RuntimeError):
+    """The stopwatch was used out of order (stop before start, start twice)."""
+
+
+class ResultsWriteError(OSError):
+    """The results file could not be written (the output folder is missing or not writable)."""
+
+
+NOT_LOGGED_IN = ("W&B is not logged in: run `wandb login` (or set WANDB_API_KEY), or set "
+                 "WANDB_MODE=offline to log locally; report_to none turns W&B off")
+
+
+class WandbNotLoggedInError(RuntimeError):
+    """W&B is online but has no API key: the message names the fixes."""
+
+    def __init__(self, message: str = NOT_LOGGED_IN):
+        super().__init__(message)
+
+
+class TimingTrainerWarning(UserWarning):
+    """The base of every warning this package gives."""
+
+
+class TimingNoiseWarning(TimingTrainerWarning):
+    """The repeated fine-tuning times spread more than the CV threshold: the machine was noisy."""
+
+
+class UnavailableFiguresWarning(TimingTrainerWarning):
+    """Some figures of a finished run could not be computed; `unavailable` says why."""
+
+
+class RunsDataWarning(TimingTrainerWarning):
+    """Something in the runs was odd (text in a number column, a duplicate, a missing column)."""
+
+
+def one_line(exc: BaseException | str) -> str:
+    """The first non-empty line of an error message (argparse and transformers write several)."""
+    text = str(exc).strip()
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__ if isinstance(exc, BaseException) else ""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from timing_trainer.errors import UnknownTaskError
+
 
 @dataclass(frozen=True)
 class EvalSplit:
@@ -123,10 +125,6 @@ TASKS: dict[str, GlueTask] = {
 }
 
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)
-
-
-class UnknownTaskError(ValueError):
-    """Raised for a task name that is not one of the nine GLUE tasks."""
 
 
 def _normalise(name: str) -> str:

@@ -1,20 +1,20 @@
 """`TimingTrainer`: transformers' Trainer that times fine-tuning and inference honestly.
 
 How it hooks in (robust hooks, none of transformers' loops copied):
-- `train()` warms up (timing_trainer.warmup), then runs `Trainer.train()` `finetuning_iters`
+- `train()` warms up (timing_trainer.clocks.warmup), then runs `Trainer.train()` `finetuning_iters`
   times. Before each run the initial weights are copied back in place, the optimizer and LR
   scheduler are dropped so the Trainer rebuilds them (or a user-supplied pair is reloaded from
   its initial state), and the RNG is reseeded. The Trainer makes a fresh `TrainerState` (step and
-  epoch counters) and data loader itself. The clock: timing_trainer.train_clock.
+  epoch counters) and data loader itself. The clock: timing_trainer.clocks.training.
 - Inside a timed region we only count shapes and queue attention-mask sums (timing_trainer.
   batches): no host sync, no logging, no file I/O. Evaluation and checkpoint saving inside the
   loop are off while timing, unless `eval_and_save_while_timing` is set.
 - Evaluation is timed whole, per `prediction_step` and per model forward
-  (timing_trainer.eval_timing).
+  (timing_trainer.clocks.evaluation).
 - Energy is read at the stopwatch's boundaries only (timing_trainer.energy): joules per timed
   iteration and per evaluation loop, summed over the ranks after the clock has stopped.
 - The results file says `running` from its first write (the start of `train()`/`evaluate()`)
-  until `finish_timing_results()` (or the exit fallback of timing_trainer.lifecycle).
+  until `finish_timing_results()` (or the exit fallback of timing_trainer.runtime.lifecycle).
 """
 
 from __future__ import annotations
@@ -31,36 +31,33 @@ from typing import Any
 from transformers import Trainer
 from transformers.trainer_utils import TrainOutput, enable_full_determinism, set_seed
 
-from timing_trainer import distributed, energy
+from timing_trainer import energy
 from timing_trainer.arguments import TimingOptions, run_config, timing_options_for
-from timing_trainer.batches import BatchCounter
-from timing_trainer.clock import Stopwatch
-from timing_trainer.device_memory import peak_memory, reset_peak_memory
-from timing_trainer.distributed import on_main_process
-from timing_trainer.environment import collect_environment, precision_of
-from timing_trainer.eval_timing import EvalLoopTiming
-from timing_trainer.figures import EVAL_LIST_KEYS, EVAL_METRIC_KEYS, TRAIN_METRIC_KEYS
-from timing_trainer.flops import peak_tflops
-from timing_trainer.measurement import is_noisy
-from timing_trainer.results import TimingResults, is_metric_key
-from timing_trainer.results_writer import ResultsWriter
-from timing_trainer.secrets import mask_argv
-from timing_trainer.summary_line import evaluate_line, train_line
-from timing_trainer.train_clock import (
+from timing_trainer.clocks.batches import BatchCounter
+from timing_trainer.clocks.evaluation import EvalLoopTiming
+from timing_trainer.clocks.stopwatch import Stopwatch, peak_memory, reset_peak_memory
+from timing_trainer.clocks.training import (
     EvalSaveGate,
     IterationRun,
     TrainIteration,
     install_clock_hooks,
 )
-from timing_trainer.trainer_results import TrainerResultsMixin, check_output_dir
-from timing_trainer.wandb_logging import WandbReporter, reports_to_wandb
-from timing_trainer.warmup import run_warmup
+from timing_trainer.clocks.warmup import run_warmup
+from timing_trainer.errors import TimingNoiseWarning
+from timing_trainer.results.figures import EVAL_LIST_KEYS, EVAL_METRIC_KEYS, TRAIN_METRIC_KEYS
+from timing_trainer.results.flops import peak_tflops
+from timing_trainer.results.measurement import is_noisy
+from timing_trainer.results.recorder import TrainerResultsMixin, check_output_dir
+from timing_trainer.results.run_results import TimingResults, is_metric_key
+from timing_trainer.results.summary_line import evaluate_line, train_line
+from timing_trainer.results.wandb_logging import WandbReporter, reports_to_wandb
+from timing_trainer.results.writer import ResultsWriter
+from timing_trainer.runtime import distributed
+from timing_trainer.runtime.distributed import on_main_process
+from timing_trainer.runtime.environment import collect_environment, precision_of
+from timing_trainer.runtime.masking import mask_argv
 
 logger = logging.getLogger(__name__)
-
-
-class TimingNoiseWarning(UserWarning):
-    """The repeated fine-tuning times spread more than the CV threshold: the machine was noisy."""
 
 
 class TimingTrainer(TrainerResultsMixin, Trainer):

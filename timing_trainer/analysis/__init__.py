@@ -3,7 +3,7 @@ plots and a report. Torch-free on purpose: a laptop with pandas can analyse a sw
 
 `load_runs` (in `load`) and `build_report` (in `report`) are the entry points; both are also
 reachable from here without importing the heavier modules up front. This `build_report` writes
-the analysis alone; `timing_trainer.report.build_report` (what `timing-trainer analyze` runs)
+the analysis alone; `timing_trainer.commands.analyze.build_report` (what `timing-trainer analyze` runs)
 adds the cost model's section, one floor up, since the cost model builds on the analysis.
 """
 
@@ -16,11 +16,11 @@ __all__ = ["load_runs", "build_report"]
 
 def __getattr__(name: str) -> Any:
     if name == "load_runs":
-        from timing_trainer.analysis.load import load_runs
+        from timing_trainer.analysis.table.load import load_runs
 
         return load_runs
     if name == "build_report":
-        from timing_trainer.analysis.report import build_report
+        from timing_trainer.analysis.analyze import build_report
 
         return build_report
     raise AttributeError(name)

@@ -64,9 +64,9 @@ def load_or_explain(sources: list[str], kind: str, **analyze_options: Any):
     if missing:
         print(explain_missing(missing))
         return None
-    from timing_trainer.analysis.errors import NoEnergyError
-    from timing_trainer.analysis.load import load_runs
-    from timing_trainer.analysis.report import analyze
+    from timing_trainer.analysis.analyze import analyze
+    from timing_trainer.analysis.table.load import load_runs
+    from timing_trainer.errors import NoEnergyError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -4,7 +4,7 @@
 platform at a time (platform_fit.py, with scipy's robust least squares: solver.py),
 `cross_validate` (validation.py) gives honest out-of-sample errors, `estimate_sweep`
 (sweep_estimate.py) predicts every run of a sweep YAML, and `report_section` (report.py) is the
-section that `timing_trainer.report` adds to the analysis's report. `usable_runs` (selection.py)
+section that `timing_trainer.commands.analyze` adds to the analysis's report. `usable_runs` (selection.py)
 decides, and counts, which runs a fit may use; extrapolation.py tells how far a request lies
 outside them; `CostModelError` (errors.py) is what the library raises when it cannot answer.
 Energy is a second response of the same fit (response.py, energy.py: `fit_energy`),

@@ -1,7 +1,7 @@
 """Energy as the cost model's second response: the same fit, on joules instead of seconds.
 
 What is fitted, per run, is the energy of the unit whose time the time fit models: the runs
-table's `energy_j` (timing_trainer.analysis.columns), which is
+table's `energy_j` (timing_trainer.analysis.table.columns), which is
 - fine-tuning: the joules of the fine-tuning iteration whose time is `finetuning_time`
   (`finetuning_energy_j`), so a sweep's energy is that x `finetuning_iters`, like its time;
 - inference: the joules of one evaluation batch (`inference_energy_per_batch_j`: per sample x
@@ -25,15 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from timing_trainer.costmodel.errors import CostModelError
+from timing_trainer.costmodel.cross_validation import CVResult, cross_validate
 from timing_trainer.costmodel.features import device_label, platform_key
 from timing_trainer.costmodel.model import CostModel, fit_cost_model
 from timing_trainer.costmodel.response import ENERGY
 from timing_trainer.costmodel.selection import usable_runs
-from timing_trainer.costmodel.validation import CVResult, cross_validate
+from timing_trainer.errors import CostModelError
 
 JOULES_PER_KWH = 3.6e6
-# The runs table's columns (timing_trainer.analysis.columns) this module reads.
+# The runs table's columns (timing_trainer.analysis.table.columns) this module reads.
 FINETUNING_ENERGY = "finetuning_energy_j"
 INFERENCE_PER_BATCH = "inference_energy_per_batch_j"
 INFERENCE_PER_SAMPLE = "inference_energy_per_sample_j"

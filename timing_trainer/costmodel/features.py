@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timing_trainer.errors import UnknownTaskError
 from timing_trainer.models import lookup_model
-from timing_trainer.tasks import UnknownTaskError, get_task
+from timing_trainer.tasks import get_task
 
 PHYSICS_TERMS = ("per_step", "linear_tflop", "attention_tflop", "gparams")
 KINDS = ("finetuning", "inference")

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from timing_trainer.costmodel.errors import CostModelError
+from timing_trainer.costmodel.cross_validation import calibrate_intervals
 from timing_trainer.costmodel.extrapolation import FAR_FACTOR, far_reason, outside_factors
 from timing_trainer.costmodel.features import KINDS, run_features
 from timing_trainer.costmodel.platform_fit import (
@@ -47,7 +47,7 @@ from timing_trainer.costmodel.platform_fit import (
 )
 from timing_trainer.costmodel.response import TIME, Response
 from timing_trainer.costmodel.selection import RunCounts
-from timing_trainer.costmodel.validation import calibrate_intervals
+from timing_trainer.errors import CostModelError
 
 # What `fit_cost_model` takes and raises, named here for its callers (declared in platform_fit.py
 # and errors.py).

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from timing_trainer.costmodel.errors import CostModelError
 from timing_trainer.costmodel.extrapolation import fitted_ranges
 from timing_trainer.costmodel.features import PHYSICS_TERMS, run_features
 from timing_trainer.costmodel.response import Response
 from timing_trainer.costmodel.selection import RunCounts, usable_runs
 from timing_trainer.costmodel.solver import robust_fit
+from timing_trainer.errors import CostModelError
 
 __all__ = ["EFFECT_GROUPS", "SUPPORT_LEVELS", "CostModelConfig", "PlatformFit", "fit_data",
            "fit_platform", "log_predict", "support_level"]

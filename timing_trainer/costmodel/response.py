@@ -6,7 +6,7 @@ power x time, so a step that takes longer, or burns more FLOPs, costs more joule
 (model.py), the run selection (selection.py) and the cross-validation (validation.py) take the
 response as a parameter; only the column read and the words of the messages differ.
 
-The column, unit and name are the analysis's (`timing_trainer.analysis.response`: `time`,
+The column, unit and name are the analysis's (`timing_trainer.analysis.stats.response`: `time`,
 `energy_j`); the cost model adds the bound above which a value is no measurement, and the column
 that says why a run's value is missing.
 """
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from timing_trainer.analysis import response as analysed
-from timing_trainer.analysis.times import MAX_SECONDS
+from timing_trainer.analysis.stats import response as analysed
+from timing_trainer.analysis.table.times import MAX_SECONDS
 
 
 @dataclass(frozen=True)

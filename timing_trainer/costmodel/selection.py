@@ -2,7 +2,7 @@
 
 A run is used when its state is `finished` and its analysed time (the `time` column) is a number
 of seconds a measurement can be: finite, positive and at most the analysis's `MAX_SECONDS`
-(`timing_trainer.analysis.times`: 1e7 s). The same rule, with the response's own column and
+(`timing_trainer.analysis.table.times`: 1e7 s). The same rule, with the response's own column and
 bound, picks the runs of an energy fit (response.py); a run without energy is counted there by
 the reason its energy is missing. The analysis's loader (`load_runs`) already reads other
 times as missing, with a warning; a table handed to `fit_cost_model` or `cross_validate` directly
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from timing_trainer.analysis.errors import RunsDataWarning
-from timing_trainer.analysis.times import MAX_SECONDS
+from timing_trainer.analysis.table.times import MAX_SECONDS
 from timing_trainer.costmodel.response import TIME, Response
+from timing_trainer.errors import RunsDataWarning
 
 __all__ = ["MAX_SECONDS", "RunCounts", "usable_runs"]
 

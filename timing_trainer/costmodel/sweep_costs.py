@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from timing_trainer.costmodel.energy import JOULES_PER_KWH
-from timing_trainer.costmodel.errors import CostModelError
+from timing_trainer.errors import CostModelError
 
 RATE_OPTIONS = {"price_per_hour": "--price-per-hour", "grid_intensity": "--grid-intensity"}
 

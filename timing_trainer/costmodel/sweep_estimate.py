@@ -26,15 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from timing_trainer.analysis.summary import clean
+from timing_trainer.analysis.report.summary import clean
 from timing_trainer.costmodel.energy import EnergyFit
-from timing_trainer.costmodel.errors import CostModelError
 from timing_trainer.costmodel.extrapolation import headline as extrapolation_headline
 from timing_trainer.costmodel.features import PLATFORM_SEP, run_features
 from timing_trainer.costmodel.model import CostModel
 from timing_trainer.costmodel.sweep_costs import Amount, Rates, add_run_costs, sweep_totals
+from timing_trainer.errors import CostModelError, UnknownTaskError
 from timing_trainer.models import short_model_name
-from timing_trainer.tasks import UnknownTaskError, get_task
+from timing_trainer.tasks import get_task
 
 # Hugging Face TrainingArguments / run_glue defaults, used when a sweep does not set a value.
 DEFAULTS = {"max_seq_length": 128, "per_device_train_batch_size": 8,
@@ -110,8 +110,9 @@ def sweep_runs(path: str | Path, only: dict[str, list[str]] | None = None,
     With `kind`, also checks that the sweep's program does that work: a sweep whose command has
     no `--do_train` does not fine-tune, and predicting its fine-tuning time would be fiction.
     """
-    from timing_trainer.sweep.runs import SweepFileError, expand_runs, load_sweep_file
-    from timing_trainer.sweep.select import select_runs
+    from timing_trainer.errors import SweepFileError
+    from timing_trainer.sweep.config.runs import expand_runs, load_sweep_file
+    from timing_trainer.sweep.config.select import select_runs
 
     try:
         config = load_sweep_file(path)

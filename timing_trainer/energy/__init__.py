@@ -6,7 +6,7 @@ from RAPL for the host's packages where readable. Not counted: DRAM, fans, power
 the rest of the host. Both counters are the device's, not the process's: other work on the same
 GPU or CPU in the window is counted too.
 
-Where the reads sit (timing_trainer.clock.Stopwatch): at start, after the barrier and the device
+Where the reads sit (timing_trainer.clocks.stopwatch.Stopwatch): at start, after the barrier and the device
 synchronize and *before* the clock is read; at stop, after the synchronize, the barrier and the
 clock read. The energy window therefore covers exactly the device work the clock covers (the
 device is idle at both synchronizes), and the reads' own cost lies outside `finetuning_time` and
@@ -33,7 +33,7 @@ GPU at each boundary, nothing else. RAPL is two file reads, no library needed.
 
 from __future__ import annotations
 
-from timing_trainer.energy.base import EnergyUnavailable
 from timing_trainer.energy.meter import EnergyMeter, EnergyWindow, meter_for, summed_over_ranks
+from timing_trainer.errors import EnergyUnavailable
 
 __all__ = ["EnergyMeter", "EnergyUnavailable", "EnergyWindow", "meter_for", "summed_over_ranks"]

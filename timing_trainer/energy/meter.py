@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from timing_trainer.energy import nvml, rapl
-from timing_trainer.energy.base import EnergyUnavailable
+from timing_trainer.errors import EnergyUnavailable
 
 _LABELS = {nvml.SOURCE: "GPU board (NVML)", rapl.SOURCE: "CPU package (RAPL)"}
 OTHER_RANK = "another rank could not read its energy counters"

@@ -24,13 +24,18 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from timing_trainer.energy.base import EnergyUnavailable, text
+from timing_trainer.errors import EnergyUnavailable
 
 SOURCE = "nvml"
 NOT_INSTALLED = "nvidia-ml-py not installed (pip install nvidia-ml-py)"
 MIG_REASON = ("{} is a MIG instance: NVML's energy counter belongs to the whole GPU, shared by "
               "its instances, so it is not attributed to one")
 
+
+
+def text(value: object) -> str:
+    """NVML returns bytes in old nvidia-ml-py versions and str in new ones."""
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 def load_nvml() -> Any:
     """The initialised `pynvml` module (NVML calls are reference counted; never shut down here:

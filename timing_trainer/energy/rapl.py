@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from timing_trainer.energy.base import EnergyUnavailable
+from timing_trainer.errors import EnergyUnavailable
 
 SOURCE = "rapl"
 ROOT_ENV = "TIMING_TRAINER_RAPL_ROOT"

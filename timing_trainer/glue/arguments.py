@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from timing_trainer.glue.errors import GlueInputError, one_line
-from timing_trainer.tasks import TASK_NAMES, UnknownTaskError, canonical_task_name
+from timing_trainer.errors import GlueInputError, UnknownTaskError, one_line
+from timing_trainer.tasks import TASK_NAMES, canonical_task_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from timing_trainer.arguments import TimingTrainingArguments

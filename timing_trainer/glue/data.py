@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.glue.errors import GlueInputError, one_line
+from timing_trainer.errors import GlueInputError, one_line
 from timing_trainer.glue.tsv import TRAIN_FILE, check_tsv, check_tsv_header, read_tsv
 from timing_trainer.tasks import TASKS, GlueTask
 

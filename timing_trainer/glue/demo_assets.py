@@ -12,16 +12,15 @@ the first sentence, the rest in the second) among neutral filler words, so accur
 above chance within a few dozen steps; 10% of the labels are flipped, so it stays below 1.
 STS-B's score is the number of signal words in the second sentence.
 
-Command line: `timing-trainer demo-assets DIR [--tasks rte sst2] [--train-size N] [--dev-size N]`.
+Command line: `timing-trainer demo-assets` (timing_trainer.commands.demo_assets).
 """
 
 from __future__ import annotations
 
-import argparse
 import random
 from pathlib import Path
 
-from timing_trainer.tasks import TASK_NAMES, GlueTask, UnknownTaskError, get_task
+from timing_trainer.tasks import TASK_NAMES, GlueTask, get_task
 
 DEFAULT_TRAIN_SIZE = 256
 DEFAULT_DEV_SIZE = 64
@@ -191,45 +190,3 @@ def write_demo_assets(
     for name in MODEL_NAMES:
         write_tiny_model(out / "models" / name, corpus, cased=name == "tiny-cased", seed=seed)
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# `timing-trainer demo-assets`
-
-
-def _run(args: argparse.Namespace) -> int:
-    from timing_trainer.errors import CliError
-
-    if args.train_size < 1 or args.dev_size < 1:
-        raise CliError("--train-size and --dev-size must be at least 1")
-    try:
-        tasks = [get_task(t).name for t in args.tasks] if args.tasks else None
-    except UnknownTaskError as exc:
-        raise CliError(str(exc)) from None
-    out = write_demo_assets(args.dir, tasks, args.train_size, args.dev_size, args.seed)
-    names = [get_task(t).display_name for t in (tasks or TASK_NAMES)]
-    print(f"wrote {', '.join(names)} TSV folders and models/{{{','.join(MODEL_NAMES)}}} to {out}")
-    return 0
-
-
-def register(subparsers) -> None:
-    """Add `demo-assets DIR [--tasks ...] [--train-size N] [--dev-size N] [--seed S]`."""
-    parser = subparsers.add_parser(
-        "demo-assets",
-        help="write offline GLUE-format TSV data and two tiny local models",
-        description="Write GLUE-format TSV folders (GLUE-baselines layout, a learnable "
-        "pattern) and two tiny local BERT models with their tokenizers (models/tiny-cased, "
-        "models/tiny-uncased) into DIR. Nothing is downloaded; the same seed writes the same "
-        "files.",
-    )
-    parser.add_argument("dir", help="folder to write into (created if missing)")
-    parser.add_argument(
-        "--tasks", nargs="+", metavar="TASK",
-        help=f"tasks to write, any spelling (default: all nine: {', '.join(TASK_NAMES)})",
-    )
-    parser.add_argument("--train-size", type=int, default=DEFAULT_TRAIN_SIZE,
-                        help=f"training examples per task (default {DEFAULT_TRAIN_SIZE})")
-    parser.add_argument("--dev-size", type=int, default=DEFAULT_DEV_SIZE,
-                        help=f"examples per dev file (default {DEFAULT_DEV_SIZE})")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.set_defaults(func=_run)

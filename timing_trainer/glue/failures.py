@@ -2,7 +2,7 @@
 results file marked `failed`, the traceback file, and the W&B run marked failed.
 
 The exit codes are described in `timing_trainer.glue.run`; interrupts take theirs from
-`timing_trainer.signals` (130 for Ctrl-C, 143 for SIGTERM). Only the main process writes files.
+`timing_trainer.runtime.signals` (130 for Ctrl-C, 143 for SIGTERM). Only the main process writes files.
 A failure to write the failed results file is said in its own line and never hides the run's
 failure.
 """
@@ -16,39 +16,36 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.glue.errors import one_line
+from timing_trainer.errors import one_line
+from timing_trainer.runtime import exit_codes
 
 logger = logging.getLogger("timing_trainer.glue")
 
 PROG = "timing_trainer.glue"
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_OOM = 3
 TRACEBACK_FILE = "error_traceback.txt"
 _LABELS = {"oom": "out of memory"}
 
 
 def report_bad_input(exc: BaseException) -> int:
     print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+    return exit_codes.BAD_INPUT
 
 
 def report_failure(glue_run: Any, exc: BaseException) -> int:
     """A failure during the run (`glue_run` is a `GlueRun`): results file, W&B, one line, and
     the exit status for its kind."""
-    from timing_trainer.results import classify_error
+    from timing_trainer.results.run_results import classify_error
 
     kind = classify_error(exc)
     saved = _saved(glue_run, lambda: _save_failed(glue_run, kind, exc))
     if kind == "interrupted":
-        from timing_trainer.signals import exit_status
+        from timing_trainer.runtime.signals import exit_status
 
         reason = one_line(exc) if str(exc) else "SIGINT (Ctrl-C)"  # KeyboardInterrupt says ""
         print(f"{PROG}: interrupted: {reason}{saved}", file=sys.stderr)
         return exit_status(exc)  # 130 for Ctrl-C, 143 for SIGTERM
     print(f"{PROG}: {_LABELS.get(kind, 'failed')}: {one_line(exc)}{saved}", file=sys.stderr)
-    return EXIT_OOM if kind == "oom" else EXIT_FAILED
+    return exit_codes.OOM if kind == "oom" else exit_codes.FAILED
 
 
 def report_wandb_login(glue_run: Any, exc: BaseException) -> int:
@@ -57,7 +54,7 @@ def report_wandb_login(glue_run: Any, exc: BaseException) -> int:
     saved = _saved(glue_run, lambda: _save_failed_without_trainer(
         glue_run, "exception", str(exc), wandb=False))
     print(f"{PROG}: failed: {exc}{saved}", file=sys.stderr)
-    return EXIT_FAILED
+    return exit_codes.FAILED
 
 
 def _saved(glue_run: Any, save: Callable[[], Path]) -> str:
@@ -76,7 +73,7 @@ def _saved(glue_run: Any, save: Callable[[], Path]) -> str:
 def _save_failed(glue_run: Any, kind: str, exc: BaseException) -> Path:
     """The traceback file (kind `exception`) and the results file, status failed."""
     if kind == "exception":
-        from timing_trainer.atomic import atomic_write_text
+        from timing_trainer.runtime.atomic import atomic_write_text
 
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         atomic_write_text(glue_run.output_dir / TRACEBACK_FILE, text)
@@ -94,10 +91,10 @@ def _save_failed_without_trainer(glue_run: Any, kind: str, message: str, wandb: 
                                  ) -> Path:
     """Failure while loading (e.g. out of memory): results from the config and setup times,
     and, when reporting to W&B, a run that carries the config and ends failed."""
-    from timing_trainer.atomic import atomic_write_json
-    from timing_trainer.environment import collect_environment, precision_of
-    from timing_trainer.results import TimingResults
-    from timing_trainer.schema import RESULTS_FILENAME
+    from timing_trainer.results.run_results import TimingResults
+    from timing_trainer.results.schema import RESULTS_FILENAME
+    from timing_trainer.runtime.atomic import atomic_write_json
+    from timing_trainer.runtime.environment import collect_environment, precision_of
 
     environment = collect_environment(precision_of(glue_run.training_args))
     results = TimingResults(environment=environment)
@@ -111,7 +108,7 @@ def _save_failed_without_trainer(glue_run: Any, kind: str, message: str, wandb: 
 def _fail_wandb_run(training_args: Any, results: Any) -> str | None:
     """Mark the W&B run failed (started here when none is); returns its id."""
     try:
-        from timing_trainer.wandb_logging import WandbReporter, reports_to_wandb
+        from timing_trainer.results.wandb_logging import WandbReporter, reports_to_wandb
 
         if not reports_to_wandb(training_args):
             return None

@@ -17,7 +17,7 @@ import socket
 from typing import Any
 from urllib.parse import urlparse
 
-from timing_trainer.glue.errors import GlueInputError
+from timing_trainer.errors import GlueInputError
 from timing_trainer.glue.model_files import local_path
 
 DEFAULT_ENDPOINT = "https://huggingface.co"

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.glue.errors import GlueInputError, one_line
+from timing_trainer.errors import GlueInputError, one_line
 
 _LOCAL_PREFIXES = ("/", "./", "../", "~", ".\\", "..\\")
 _INTEGER_SUFFIXES = ("_size", "_layers", "_heads", "_embeddings")
@@ -134,7 +134,7 @@ def check_model_folder(model_args: Any) -> None:
 def load_error(what: str, name: str, exc: BaseException) -> GlueInputError | None:
     """One line for a failure while loading `what` ("model", "tokenizer", "config") from
     `name`; None for out-of-memory, which keeps its own exit status."""
-    from timing_trainer.results import classify_error
+    from timing_trainer.results.run_results import classify_error
 
     if classify_error(exc) == "oom":
         return None

@@ -36,17 +36,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from timing_trainer.errors import GlueInputError, WandbNotLoggedInError
 from timing_trainer.glue.arguments import DataArguments, ModelArguments, parse_args
-from timing_trainer.glue.errors import GlueInputError
 from timing_trainer.glue.failures import (
-    EXIT_OK,
     PROG,
     report_bad_input,
     report_failure,
     report_wandb_login,
 )
+from timing_trainer.runtime import exit_codes
 from timing_trainer.tasks import GlueTask, get_task
-from timing_trainer.wandb_logging import WandbNotLoggedInError
 
 logger = logging.getLogger("timing_trainer.glue")
 
@@ -109,7 +108,7 @@ class GlueRun:
         """The results' config before the trainer exists (a failure while loading writes it): the
         program's arguments, the task, and the hyperparameters the trainer records too."""
         from timing_trainer.arguments import run_config
-        from timing_trainer.secrets import is_secret_name
+        from timing_trainer.runtime.masking import is_secret_name
 
         args = self.training_args
         config: dict[str, Any] = {
@@ -146,7 +145,7 @@ class GlueRun:
             return report_wandb_login(self, exc)
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every failure is reported
             return report_failure(self, exc)
-        return EXIT_OK
+        return exit_codes.OK
 
     def record_startup(self, seconds: float | None, reason: str | None) -> None:
         """The process's start-up as setup part `startup`, or the reason it is unknown."""
@@ -182,7 +181,7 @@ class GlueRun:
         from timing_trainer.glue.hub_access import check_hub_reachable
         from timing_trainer.glue.model_files import check_model_folder
         from timing_trainer.glue.validation import validate_arguments
-        from timing_trainer.wandb_logging import check_wandb_login, reports_to_wandb
+        from timing_trainer.results.wandb_logging import check_wandb_login, reports_to_wandb
 
         model_args, data_args, args = self.model_args, self.data_args, self.training_args
         wandb = reports_to_wandb(args)
@@ -308,8 +307,7 @@ def _one_line_timing_warnings() -> None:
     run, read in a sweep's `run.log`. Other warnings keep Python's format."""
     import warnings
 
-    from timing_trainer.results_writer import UnavailableFiguresWarning
-    from timing_trainer.trainer import TimingNoiseWarning
+    from timing_trainer.errors import TimingNoiseWarning, UnavailableFiguresWarning
 
     original = warnings.showwarning
     if getattr(original, "timing_notes", False):  # main() ran before in this process
@@ -333,9 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     (parsing imports torch and transformers); called in-process with an argument list, the
     process's start is not this run's, and `unavailable` says so.
     """
-    from timing_trainer.secrets import mask_argv
-    from timing_trainer.signals import sigterm_as_interrupt
-    from timing_trainer.startup import process_age
+    from timing_trainer.runtime.masking import mask_argv
+    from timing_trainer.runtime.signals import sigterm_as_interrupt
+    from timing_trainer.runtime.startup import process_age
 
     try:
         model_args, data_args, training_args = parse_args(argv)

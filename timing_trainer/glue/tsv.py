@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.glue.errors import GlueInputError
+from timing_trainer.errors import GlueInputError
 from timing_trainer.tasks import GlueTask
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.glue.errors import GlueInputError
+from timing_trainer.errors import GlueInputError
 from timing_trainer.tasks import GlueTask
 
 POSITIVE_INTEGERS = (

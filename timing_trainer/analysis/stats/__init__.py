@@ -1,0 +1,1 @@
+"""analysis.stats: TODO docstring."""

@@ -1,0 +1,1 @@
+"""commands: TODO docstring."""

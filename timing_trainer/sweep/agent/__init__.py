@@ -1,0 +1,1 @@
+"""sweep.agent: TODO docstring."""

@@ -1,0 +1,92 @@
+"""What the local agent prints: a progress bar, one line per run as it ends, and a summary.
+
+The summary lists the runs this call touched (a `--count 1` call on a 72-run grid prints one
+row, not 72) and ends with one line over the whole sweep: how many runs are finished, failed
+(by reason), interrupted or pending, and how much of the runs' wall time was on the clock.
+Parameter values are masked first (`timing_trainer.runtime.masking`): a token given as a parameter is
+never printed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from timing_trainer.runtime.masking import mask_mapping
+from timing_trainer.sweep.agent.walltime import describe_split, total_split
+
+
+def progress_bar(total: int, name: str, out, enabled: bool):
+    """tqdm's bar on `out`; disabled (`--no-progress`, nothing to run) it draws nothing, and its
+    `write(text, file=out)` still prints each run's line."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=name, unit="run", file=out, dynamic_ncols=True,
+                disable=not enabled or total == 0)
+
+
+def short_params(params: dict[str, Any], limit: int = 110) -> str:
+    """`k=v` pairs for the table; paths and Hub ids shown by their last part; secrets masked."""
+    shown = []
+    for key, value in mask_mapping(params).items():
+        if isinstance(value, (dict, list)):
+            continue
+        if isinstance(value, str) and "/" in value:
+            value = value.rstrip("/").rsplit("/", 1)[-1]
+        shown.append(f"{key}={value}")
+    text = " ".join(shown)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def run_line(record: dict[str, Any], total: int) -> str:
+    """`[3/72] finished in 18.2 s (on clock 4.9 s (27%), startup 3.1 s, setup 2.0 s)`."""
+    status = record["status"]
+    if status != "finished":
+        detail = f" ({record['reason_kind']}: {record.get('reason') or ''})"
+    else:
+        split = describe_split(record)
+        detail = f" ({split})" if split else ""
+    return f"[{record['index'] + 1}/{total}] {status} in {record['wall_time']:.1f} s{detail}"
+
+
+def _row(run: Any, rec: dict[str, Any] | None, varying: list[str]) -> str:
+    status = rec["status"] if rec else "pending"
+    wall = f"{rec['wall_time']:.1f}" if rec and rec.get("wall_time") is not None else "-"
+    share = rec.get("on_clock_share") if rec else None
+    clock = f"{share:.0%}" if isinstance(share, (int, float)) else "-"
+    shown = {k: run.params.get(k) for k in varying} or run.params
+    text = short_params(shown)
+    if rec and status not in ("finished", "running"):
+        text += f"  <- {rec.get('reason_kind')}: {rec.get('reason') or ''}"[:160]
+    return f"{run.dir_name:<16} {status:<11} {wall:>8} {clock:>6}  {text}"
+
+
+def _total_line(agent: Any, outcome: Any) -> str:
+    records = [outcome.records.get(r.key) or {} for r in agent.plan]
+    counts = Counter(rec.get("status", "pending") for rec in records)
+    failed = Counter(rec.get("reason_kind") for rec in records if rec.get("status") == "failed")
+    why = ", ".join(f"{k}: {v}" for k, v in sorted(failed.items(), key=lambda kv: str(kv[0])))
+    line = (
+        f"{counts.get('finished', 0)} finished, {counts.get('failed', 0)} failed"
+        + (f" ({why})" if why else "")
+        + (f", {counts['interrupted']} interrupted" if counts.get("interrupted") else "")
+        + (f", {counts['pending']} pending" if counts.get("pending") else "")
+        + f" of {len(agent.plan)}; this call ran {len(outcome.attempted)} "
+        f"({outcome.skipped} finished earlier) in {outcome.wall_time:.1f} s"
+    )
+    split = total_split([outcome.records[k] for k in outcome.attempted if k in outcome.records])
+    return line + (f"; {split}" if split else "")
+
+
+def summary_table(agent: Any, outcome: Any) -> str:
+    """The runs this call touched (status, wall time, on-clock share, parameters or the reason
+    it failed), then one line over the whole sweep."""
+    varying = [k for k, spec in agent.config["parameters"].items() if "values" in spec]
+    touched = set(outcome.attempted)
+    lines = []
+    if touched:
+        lines.append(f"{'run':<16} {'status':<11} {'time s':>8} {'clock':>6}  parameters / reason")
+        lines += [_row(run, outcome.records.get(run.key), varying)
+                  for run in agent.plan if run.key in touched]
+    lines.append(_total_line(agent, outcome))
+    return "\n".join(lines)
