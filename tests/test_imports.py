@@ -77,19 +77,25 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def _subpackage(module: str) -> str | None:
-    parts = module.split(".")
-    is_package = MODULES[module].name == "__init__.py"
-    return parts[1] if len(parts) > 2 or (len(parts) == 2 and is_package) else None
+def room(module: str, depth: int = 1) -> str | None:
+    """The folder `module` lives in, `depth` levels below the package (None at the root of
+    that level): `timing_trainer.analysis.stats.anova` is in room `analysis` at depth 1 and
+    `analysis.stats` at depth 2."""
+    parts = module.split(".")[1:]
+    if MODULES[module].name != "__init__.py":
+        parts = parts[:-1]
+    return ".".join(parts[:depth]) if len(parts) >= depth else None
 
 
-def package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+def package_graph(graph: dict[str, set[str]], depth: int = 1) -> dict[str, set[str]]:
+    """Which rooms import which, at one depth (within the same parent room)."""
     packages: dict[str, set[str]] = {}
     for source, targets in graph.items():
-        if (here := _subpackage(source)) is None:
+        if (here := room(source, depth)) is None:
             continue
-        there = {_subpackage(t) for t in targets} - {None, here}
-        packages.setdefault(here, set()).update(there)
+        parent = here.rpartition(".")[0]
+        there = {r for t in targets if (r := room(t, depth)) and r.rpartition(".")[0] == parent}
+        packages.setdefault(here, set()).update(there - {here})
     return packages
 
 
@@ -112,6 +118,20 @@ def test_sibling_packages_depend_one_way():
     packages = package_graph(import_graph())
     assert "analysis" in packages["costmodel"]
     assert find_cycle(packages) is None, packages
+
+
+def test_the_wings_of_a_package_depend_one_way():
+    """analysis: table <- stats <- report; sweep: config <- agent."""
+    rooms = package_graph(import_graph(), depth=2)
+    assert "analysis.table" in rooms["analysis.stats"] and "sweep.config" in rooms["sweep.agent"]
+    assert find_cycle(rooms) is None, rooms
+
+
+def test_nothing_in_the_package_imports_its_test_generators():
+    graph = import_graph()
+    users = {m for m, targets in graph.items() if not m.startswith("timing_trainer.testing")
+             and any(t.startswith("timing_trainer.testing") for t in targets)}
+    assert users == set()
 
 
 def _run(code: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

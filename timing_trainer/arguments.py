@@ -14,6 +14,8 @@ from typing import Any
 
 from transformers import TrainingArguments
 
+from timing_trainer.results.measurement import CV_WARNING_THRESHOLD
+
 # Optimizer steps run before the first timed iteration; why three: timing_trainer.clocks.warmup.
 DEFAULT_WARMUP_STEPS = 3
 
@@ -62,7 +64,7 @@ class TimingOptions:
                           "taken from a datasheet table for known GPUs (null elsewhere)."},
     )
     cv_warning_threshold: float = field(
-        default=0.05,
+        default=CV_WARNING_THRESHOLD,
         metadata={"help": "Warn when the fine-tuning times' coefficient of variation exceeds this "
                           "(the machine was noisy)."},
     )

@@ -21,10 +21,11 @@ class TimingTrainerError(Exception):
 
 
 class CliError(TimingTrainerError):
-    """Bad input found by a command's own checks (an option, an output folder)."""
+    """Bad input found by a command's own checks (an option, an output folder, a sweep file, the
+    GLUE program's arguments): the command line's error, as before the family existed."""
 
 
-class GlueInputError(TimingTrainerError):
+class GlueInputError(CliError):
     """Bad input to the GLUE program (task, data folder, TSV layout, model path, arguments).
 
     The program reports it before any time is spent on loading or training.
@@ -35,11 +36,11 @@ class UnknownTaskError(TimingTrainerError, ValueError):
     """A task name that is not one of the nine GLUE tasks."""
 
 
-class SweepFileError(TimingTrainerError, ValueError):
+class SweepFileError(CliError, ValueError):
     """A sweep file that cannot be used; the message is one line naming the file."""
 
 
-class OnlyError(TimingTrainerError, ValueError):
+class OnlyError(CliError, ValueError):
     """Bad `--only` syntax, or a name that is not a parameter of the sweep (one line)."""
 
 

@@ -15,6 +15,7 @@ How it hooks in (robust hooks, none of transformers' loops copied):
   iteration and per evaluation loop, summed over the ranks after the clock has stopped.
 - The results file says `running` from its first write (the start of `train()`/`evaluate()`)
   until `finish_timing_results()` (or the exit fallback of timing_trainer.runtime.lifecycle).
+  The trainer's `TrainerResults` (timing_trainer.results.recorder) writes, fails and finishes it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,7 @@ import functools
 import logging
 import sys
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from transformers import Trainer
@@ -47,11 +47,10 @@ from timing_trainer.errors import TimingNoiseWarning
 from timing_trainer.results.figures import EVAL_LIST_KEYS, EVAL_METRIC_KEYS, TRAIN_METRIC_KEYS
 from timing_trainer.results.flops import peak_tflops
 from timing_trainer.results.measurement import is_noisy
-from timing_trainer.results.recorder import TrainerResultsMixin, check_output_dir
+from timing_trainer.results.recorder import TrainerResults, check_output_dir, quiet_wandb_train_end
 from timing_trainer.results.run_results import TimingResults, is_metric_key
 from timing_trainer.results.summary_line import evaluate_line, train_line
 from timing_trainer.results.wandb_logging import WandbReporter, reports_to_wandb
-from timing_trainer.results.writer import ResultsWriter
 from timing_trainer.runtime import distributed
 from timing_trainer.runtime.distributed import on_main_process
 from timing_trainer.runtime.environment import collect_environment, precision_of
@@ -60,7 +59,7 @@ from timing_trainer.runtime.masking import mask_argv
 logger = logging.getLogger(__name__)
 
 
-class TimingTrainer(TrainerResultsMixin, Trainer):
+class TimingTrainer(Trainer):
     """A `transformers.Trainer` whose `train()` and `evaluate()` are timed; same constructor,
     plus an optional `timing_options` (else taken from `TimingTrainingArguments`)."""
 
@@ -94,15 +93,51 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
         results.notes.update(self.energy_meter.notes())
         self._wandb = WandbReporter(reports_to_wandb(self.args), self.is_world_process_zero(),
                                     getattr(self.args, "run_name", None))
-        self._writer = ResultsWriter(results, self._wandb, self.is_world_process_zero())
+        self._results = TrainerResults(self, self._wandb, config_defaults=self._base_config)
         self._user_optimizer = self.optimizer
         self._user_scheduler = self.lr_scheduler
         self._iteration: TrainIteration | None = None
         self._eval_timing: EvalLoopTiming | None = None
         self._gate = EvalSaveGate()
         self.add_callback(self._gate)
-        install_clock_hooks(self)
-        self._check_wandb_login()
+        install_clock_hooks(self, reseed=self._reseed)
+        self._results.check_wandb_login()
+
+    @property
+    def timing_iteration(self) -> TrainIteration | None:
+        """The fine-tuning iteration being timed (None outside one): the clock hooks read it."""
+        return self._iteration
+
+    @property
+    def eval_save_gate(self) -> EvalSaveGate:
+        """The callback keeping evaluation and saving (logging too, in the warm-up) off the clock."""
+        return self._gate
+
+    # --- results -----------------------------------------------------------------------------
+    def save_timing_results(self, path: str | Path | None = None) -> Path:
+        """Write `timing_results.json` (into `args.output_dir` by default) atomically, on rank 0.
+
+        `path` may be a file or a folder. Returns the file's path on every rank. A failed run
+        also ends its W&B run as failed. The status stays as it is (`running` until
+        `finish_timing_results()`).
+        """
+        return self._results.save(path)
+
+    def finish_timing_results(self) -> Path | None:
+        """The run has ended: status `finished` (a failed run stays failed), the final write,
+        and one warning naming the figures that could not be computed. Call it after the last
+        `train()`/`evaluate()`; without it, the exit fallback of timing_trainer.runtime.lifecycle does
+        the same when the interpreter ends normally. Returns the file's path (None when no
+        file is written)."""
+        writer = self._results.writer_to_finish()
+        if writer is None:  # not rank 0
+            return self._results.path
+        return writer.close("finished")  # called here, so its warning names our caller
+
+    @on_main_process
+    def _print_line(self, line: str) -> None:
+        if type(self)._print_summary_lines:
+            print(line, file=sys.stderr, flush=True)
 
     # --- configuration -----------------------------------------------------------------------
     def _base_config(self, precision: str) -> dict[str, Any]:
@@ -174,15 +209,15 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
         train_once = functools.partial(super().train, resume_from_checkpoint=resume_from_checkpoint,
                                        trial=trial, ignore_keys_for_eval=ignore_keys_for_eval,
                                        **kwargs)
-        with self._failure_recorded():
-            self._write_running()
+        with self._results.failure_recorded():
+            self._results.write_running()
             output = self._timed_train(iters, train_once)
-        self._after_measurement()
-        self._print_line(train_line(self.timing_results.to_dict(), self._writer.path))
+        self._results.after_measurement()
+        self._print_line(train_line(self.timing_results.to_dict(), self._results.path))
         return output
 
     def _timed_train(self, iters: int, call: Any) -> TrainOutput:
-        self._wandb.update_config(self._wandb_config())
+        self._wandb.update_config(self._results.wandb_config())
         snapshot = self._snapshot_initial_state()
         steps = self.timing_options.timing_warmup_steps
         if steps:
@@ -205,7 +240,7 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
             BatchCounter(getattr(self.model, "config", None), training=True))
         self._iteration = iteration
         try:
-            with _wandb_train_end_silenced(self.callback_handler.callbacks, index < iters - 1):
+            with quiet_wandb_train_end(self.callback_handler.callbacks, index < iters - 1):
                 output = call()
         finally:
             self._iteration = None
@@ -289,15 +324,15 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
     def _measured(self, method: Any, *args: Any, **kwargs: Any) -> Any:
         """Run evaluate/predict; record a failure, or write and report the figures after it."""
         in_train = self.is_in_train  # an evaluation inside the training loop waits for train()
-        with self._failure_recorded():
+        with self._results.failure_recorded():
             if not in_train:
-                self._write_running()
+                self._results.write_running()
             result = method(*args, **kwargs)
         if not in_train:
-            self._after_measurement()
+            self._results.after_measurement()
             record = self.timing_results.evaluations[-1]
             self._print_line(evaluate_line(self.timing_results.evaluation_dict(record),
-                                           record.metrics, self._writer.path))
+                                           record.metrics, self._results.path))
         return result
 
     def _with_lists(self, metrics: dict[str, Any] | None, prefix: str) -> dict[str, Any] | None:
@@ -359,22 +394,3 @@ class TimingTrainer(TrainerResultsMixin, Trainer):
                                    for k in EVAL_METRIC_KEYS})
         return output
 
-
-@contextmanager
-def _wandb_train_end_silenced(callbacks: list[Any], silenced: bool) -> Iterator[None]:
-    """transformers' W&B callback logs a model artifact at every train end: while `silenced`
-    (every timed iteration but the last) its `on_train_end` does nothing."""
-    from transformers.integrations import WandbCallback  # the class the Trainer adds
-
-    wandb_callbacks = [cb for cb in callbacks if isinstance(cb, WandbCallback)] if silenced else []
-    for callback in wandb_callbacks:
-        callback.on_train_end = _noop_event
-    try:
-        yield
-    finally:
-        for callback in wandb_callbacks:
-            del callback.on_train_end
-
-
-def _noop_event(*args: Any, **kwargs: Any) -> None:
-    return None

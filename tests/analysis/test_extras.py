@@ -22,9 +22,9 @@ from timing_trainer.analysis.stats import (
 )
 from timing_trainer.analysis.stats.diagnostics import breusch_pagan
 from timing_trainer.analysis.stats.frame import analysis_frame
-from timing_trainer.analysis.stats.settings import CV_THRESHOLD
 from timing_trainer.analysis.table.load import load_runs
 from timing_trainer.analysis.table.order import canonical_order
+from timing_trainer.results.measurement import CV_WARNING_THRESHOLD
 from timing_trainer.testing.runs import write_run_folders
 
 SMALL = {"n_estimators": 20}
@@ -111,7 +111,7 @@ def test_noise_summary_from_lists_and_from_the_loaders_column(data):
     result = noise.noise_summary(without, "finetuning")
     cvs = without["finetuning_time_list"].map(noise.list_cv)
     assert result["source"] == "finetuning_time_list"
-    assert result["share_above"] == pytest.approx((cvs > CV_THRESHOLD).mean())
+    assert result["share_above"] == pytest.approx((cvs > CV_WARNING_THRESHOLD).mean())
     assert result["median_cv"] == pytest.approx(cvs.median())
     assert result["noisiest"]["cv"].iloc[0] == pytest.approx(cvs.max())
     given = noise.noise_summary(without.assign(time_cv=0.2), "finetuning")
@@ -124,13 +124,14 @@ def test_noise_summary_from_lists_and_from_the_loaders_column(data):
 def test_cv_threshold_is_the_trainers_default():
     from timing_trainer.arguments import TimingOptions
 
-    assert TimingOptions.__dataclass_fields__["cv_warning_threshold"].default == CV_THRESHOLD
+    default = TimingOptions.__dataclass_fields__["cv_warning_threshold"].default
+    assert default == CV_WARNING_THRESHOLD
 
 
 def test_distribution_and_groups(data):
     hist = distribution.histogram_counts(data)
     assert sum(hist["counts"]) == len(data) and len(hist["edges"]) == 21
-    log = distribution.log_time_summary(data)
+    log = distribution.log_summary(data)
     assert log["median"] == pytest.approx(np.log(data["time"]).median())
     assert (data["tokens_per_batch"] == data["batch_size"] * data["max_seq_length"]).all()
     fair = groups.fair_comparisons(data)
@@ -183,3 +184,25 @@ def test_analyze_on_three_runs_is_a_report_not_a_traceback(tmp_path):
     data = json.loads((out / "summary.json").read_text())
     assert data["loglinear"] is None and any("log-linear" in n for n in data["notes"])
     assert data["random_forest"] is None
+
+
+def test_options_are_one_value_or_their_keywords(table):
+    """`AnalysisOptions` handed down whole, or its fields as keywords: the same analysis."""
+    from dataclasses import FrozenInstanceError
+
+    from timing_trainer.analysis.options import AnalysisOptions, options_with
+
+    options = AnalysisOptions(forest_settings=SMALL, k=2, n_jobs=1)
+    assert options_with(None, {"forest_settings": SMALL, "k": 2, "n_jobs": 1}) == options
+    assert options_with(options, {"metric": "energy"}).metric == "energy" and options.k == 2
+    with pytest.raises(TypeError):
+        options_with(None, {"folds": 2})  # no such option: as an unknown keyword was
+    with pytest.raises(FrozenInstanceError):
+        options.k = 3  # type: ignore[misc]
+    given = {"n_estimators": 20}
+    assert AnalysisOptions(forest_settings=given).forest_settings == given
+    with pytest.raises(TypeError):
+        AnalysisOptions(forest_settings=given).forest_settings["n_estimators"] = 5
+    one = summary(analyze(table, "finetuning", options))
+    keywords = summary(analyze(table, "finetuning", forest_settings=SMALL, k=2, n_jobs=1))
+    assert json.dumps(one, sort_keys=True) == json.dumps(keywords, sort_keys=True)

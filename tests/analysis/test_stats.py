@@ -114,11 +114,11 @@ def test_accuracy_relation_per_task(data):
 
 
 def test_descriptive_tables(data):
-    desc = descriptive.describe_time(data).iloc[0]
+    desc = descriptive.describe(data).iloc[0]
     assert desc["count"] == len(data) and desc["min"] <= desc["q1"] <= desc["median"]
     assert desc["lower_whisker"] >= desc["min"] and desc["upper_whisker"] <= desc["max"]
     assert desc["n_outliers"] == len(descriptive.outliers(data))
-    combos = descriptive.min_time_per_combination(data)
+    combos = descriptive.min_per_combination(data)
     first = combos.iloc[0]
     mask = np.ones(len(data), bool)
     for f in ("task", "model", "max_seq_length", "batch_size"):

@@ -95,3 +95,22 @@ def test_thesis_folder_missing(tmp_path):
     proc = analyze("--thesis", "finetuning", "--kind", "inference", tmp_path, "--out",
                    tmp_path / "out")
     one_error_line(proc, "--thesis finetuning analyses finetuning times")
+
+
+def test_the_flags_become_one_options_value(tmp_path):
+    """The command checks its flags and hands the analysis one `AnalysisOptions`."""
+    import argparse
+
+    from timing_trainer.analysis.options import AnalysisOptions
+    from timing_trainer.commands.analyze import add_parser, analysis_options
+
+    parser = add_parser(argparse.ArgumentParser().add_subparsers())
+    args = parser.parse_args([str(tmp_path), "--out", str(tmp_path / "o"), "--metric", "energy",
+                              "--no-plots", "--folds", "3", "--forest-folds", "0",
+                              "--forest-trees", "10", "--cache-dir", str(tmp_path / "c")])
+    assert analysis_options(args) == AnalysisOptions(
+        metric="energy", k=3, forest_k=0, cache_dir=tmp_path / "c", plots_on=False,
+        forest_settings={"max_depth": None, "test_size": None, "n_estimators": 10})
+    assert analysis_options(parser.parse_args([str(tmp_path), "--out", "o"])) == \
+        AnalysisOptions(forest_settings={"max_depth": None, "test_size": None,
+                                         "n_estimators": None})

@@ -106,7 +106,7 @@ def test_cost_model_never_imports_torch_or_transformers():
 
     code = (
         "import sys\n"
-        "from timing_trainer.costmodel import cli, model, report, sweep_estimate, validation\n"
+        "from timing_trainer.commands import predict\nfrom timing_trainer.costmodel import cross_validation, model, report_section, sweep_estimate\n"
         "from timing_trainer.testing.costs import synthetic_runs\n"
         "model.fit_cost_model(synthetic_runs(tasks=('rte',)), calibrate=False)\n"
         "print(','.join(m for m in ('torch', 'transformers') if m in sys.modules))\n"

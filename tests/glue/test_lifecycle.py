@@ -16,17 +16,13 @@ from helpers.child import child_env, finish, start, wait_for_file
 from helpers.figures import assert_every_figure
 
 from timing_trainer.glue import run
-from timing_trainer.glue.demo_assets import write_demo_assets
 from timing_trainer.results.schema import RESULTS_FILENAME, validate_results
 
 pytestmark = pytest.mark.slow
 DRIVER = Path(__file__).parents[1] / "scripts" / "glue_blocking.py"
 
 
-@pytest.fixture(scope="module")
-def assets(tmp_path_factory):
-    return write_demo_assets(tmp_path_factory.mktemp("demo"), tasks=["rte"], train_size=16,
-                             dev_size=8)
+ASSETS = {"tasks": ["rte"]}
 
 
 def _argv(assets, out, *extra):

@@ -22,9 +22,6 @@ from timing_trainer.tasks import TASK_NAMES, get_task
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def assets(tmp_path_factory):
-    return write_demo_assets(tmp_path_factory.mktemp("demo"), train_size=16, dev_size=8)
 
 
 def _argv(assets, task, out, *extra, model="tiny-uncased", data_dir=None):

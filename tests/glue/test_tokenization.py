@@ -7,7 +7,6 @@ import os
 import pytest
 
 from timing_trainer.glue.data import TsvSource
-from timing_trainer.glue.demo_assets import write_demo_assets
 from timing_trainer.glue.tokenization import (
     KEY_FILE,
     TokenizationSettings,
@@ -20,10 +19,7 @@ from timing_trainer.tasks import get_task
 SETTINGS = TokenizationSettings(max_seq_length=24)
 
 
-@pytest.fixture(scope="module")
-def assets(tmp_path_factory):
-    return write_demo_assets(tmp_path_factory.mktemp("assets"), tasks=["rte", "mnli"],
-                             train_size=12, dev_size=6)
+ASSETS = {"tasks": ["rte", "mnli"], "train_size": 12, "dev_size": 6}  # rows counted below
 
 
 @pytest.fixture(scope="module")

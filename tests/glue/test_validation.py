@@ -20,15 +20,10 @@ import pytest
 from timing_trainer.errors import GlueInputError
 from timing_trainer.glue import run
 from timing_trainer.glue.arguments import default_output_dir, parse_args
-from timing_trainer.glue.demo_assets import write_demo_assets
 from timing_trainer.glue.validation import validate_arguments
 from timing_trainer.results.schema import RESULTS_FILENAME
 
-
-@pytest.fixture(scope="module")
-def assets(tmp_path_factory):
-    return write_demo_assets(tmp_path_factory.mktemp("assets"), tasks=["rte", "stsb", "sst2"],
-                             train_size=8, dev_size=4)
+ASSETS = {"tasks": ["rte", "stsb", "sst2"], "train_size": 8, "dev_size": 4}
 
 
 def _argv(assets, out, *extra, task="rte", data_dir=None, model=None):

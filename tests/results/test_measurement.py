@@ -5,7 +5,12 @@ import statistics
 import numpy as np
 import pytest
 
-from timing_trainer.results.measurement import Measurement, is_noisy, percentile
+from timing_trainer.results.measurement import (
+    Measurement,
+    coefficient_of_variation,
+    is_noisy,
+    percentile,
+)
 
 
 def test_figures_match_numpy_and_statistics():
@@ -29,6 +34,17 @@ def test_values_keep_their_order_and_measurement_is_immutable():
     assert m.sorted_values == (1.0, 2.0, 3.0)
     with pytest.raises(AttributeError):
         m.values = (1.0,)
+
+
+def test_one_coefficient_of_variation_for_the_trainer_and_the_analysis():
+    """The results file's `*_cv` (`Measurement.cv`) and the analysis's `time_cv` of the same
+    list are one computation: sample std (n - 1) over the mean, exact sums, any order."""
+    values = [0.31, 0.29, 0.35, 0.30, 0.52, 0.28]
+    cv = coefficient_of_variation(values)
+    assert cv == pytest.approx(statistics.stdev(values) / statistics.mean(values), rel=1e-14)
+    assert Measurement(values).cv == cv == coefficient_of_variation(values[::-1])
+    assert coefficient_of_variation([2.0]) is None and coefficient_of_variation([]) is None
+    assert coefficient_of_variation([0.0, 0.0]) is None and Measurement([0.0, 0.0]).cv is None
 
 
 def test_single_value_has_zero_spread():

@@ -1,4 +1,5 @@
-"""TimingResults: raw values in, the schema's figures out; usable without torch or a trainer."""
+"""TimingResults: raw values in, the schema's figures out; usable without torch or a trainer.
+RunResults: the results file's round trip (write then read gives the same; bad files refused)."""
 
 import json
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import pytest
 
 from timing_trainer.errors import ResultsValidationError, ResultsWriteError
+from timing_trainer.results.file import RunResults
 from timing_trainer.results.run_results import (
     EvaluationRecord,
     TimingResults,
@@ -14,6 +16,7 @@ from timing_trainer.results.run_results import (
     is_metric_key,
 )
 from timing_trainer.results.schema import ERROR_KINDS, validate_results
+from timing_trainer.runtime.atomic import atomic_write_json
 
 
 def _results_with_evaluations():
@@ -262,3 +265,85 @@ def test_describe_groups_figures_by_reason():
 
 def test_classify_a_script_exit():
     assert classify_error(SystemExit(3)) == "nonzero_exit"
+
+
+# --- the results file's round trip (RunResults, timing_trainer.results.file) ----------------------
+
+def test_written_results_read_back_equal(tmp_path):
+    results = _results_with_evaluations()
+    results.mark_finished()
+    written = results.to_results()
+    path = written.write(tmp_path / "timing_results.json")
+    assert RunResults.read(path) == written
+    assert RunResults.read(str(path)).data == results.to_dict()
+    assert RunResults.from_json(path) == written  # a path object is read from its file
+    assert RunResults.from_json(written.to_json()) == written
+    assert RunResults.read(path).status == "finished"
+
+
+def test_saved_file_is_the_text_the_writer_always_wrote(tmp_path):
+    results = _results_with_evaluations()
+    results.mark_failed("oom", "CUDA out of memory")
+    saved = results.save(tmp_path / "new.json")
+    before = atomic_write_json(tmp_path / "old.json", results.to_dict())
+    assert saved.read_text() == before.read_text() == results.to_results().to_json()
+
+
+def test_a_file_that_fails_the_schema_is_refused_on_read_with_the_reason(tmp_path):
+    data = _results_with_evaluations().to_dict()
+    del data["unavailable"]["mfu_train"]
+    path = tmp_path / "timing_results.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ResultsValidationError, match="without a reason.*mfu_train"):
+        RunResults.read(path)
+    with pytest.raises(ResultsValidationError, match="without a reason.*mfu_train"):
+        RunResults.from_json(path.read_text())
+    assert RunResults.read(path, check="sections").data == data  # what the analysis asks
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("{not json", "Expecting property name"),
+    ("[1, 2]", "a JSON list, not an object"),
+    ('{"status": "weird"}', "timing results invalid"),
+])
+def test_content_that_is_not_results_is_refused_with_the_reason(tmp_path, text, reason):
+    path = tmp_path / "timing_results.json"
+    path.write_text(text)
+    with pytest.raises(ResultsValidationError, match=reason):
+        RunResults.read(path)
+    assert issubclass(ResultsValidationError, ValueError)  # readers that skip catch ValueError
+
+
+def test_the_lighter_checks_take_what_their_readers_take(tmp_path):
+    partial = {"status": "finished", "error": None, "eval_metrics": {"score": 0.5}}
+    assert RunResults.from_json(json.dumps(partial), check="object").data == partial
+    assert RunResults.from_json(json.dumps(partial), check="sections").data == partial
+    with pytest.raises(ResultsValidationError):
+        RunResults.from_json(json.dumps(partial))
+    wrong_shape = {**partial, "config": "bert"}
+    assert RunResults.from_json(json.dumps(wrong_shape), check="object").data == wrong_shape
+    with pytest.raises(ResultsValidationError, match="`config` is a str, not an object"):
+        RunResults.from_json(json.dumps(wrong_shape), check="sections")
+    with pytest.raises(ResultsValidationError, match="`status` is a int, not text"):
+        RunResults.from_json('{"status": 1}', check="sections")
+    with pytest.raises(ValueError, match="unknown check"):
+        RunResults.from_json("{}", check="loose")
+
+
+def test_unreadable_files_and_bytes_say_why(tmp_path):
+    with pytest.raises(OSError):
+        RunResults.read(tmp_path / "missing.json", check="object")
+    path = tmp_path / "timing_results.json"
+    path.write_bytes(b'{"status": "\xff"}')
+    with pytest.raises(ResultsValidationError, match="utf-8"):
+        RunResults.read(path, check="object")
+
+
+def test_invalid_results_are_never_written(tmp_path):
+    data = _results_with_evaluations().to_dict()
+    data["status"] = "weird"
+    with pytest.raises(ResultsValidationError):
+        RunResults(data).write(tmp_path / "x.json")
+    with pytest.raises(ResultsValidationError):
+        RunResults(data).to_json()
+    assert not (tmp_path / "x.json").exists()

@@ -1,7 +1,10 @@
 """The analysis: runs from run folders, the W&B API and W&B exports into one table, statistics,
 plots and a report. Torch-free on purpose: a laptop with pandas can analyse a sweep.
 
-`load_runs` (in `load`) and `build_report` (in `report`) are the entry points; both are also
+Three wings, depending one way: `table/` (loading and identity) <- `stats/` (the methods) <-
+`report/` (markdown, plots, CSV); `analyze` runs all three in one call.
+
+`load_runs` (in `table.load`) and `build_report` (in `analyze`) are the entry points; both are also
 reachable from here without importing the heavier modules up front. This `build_report` writes
 the analysis alone; `timing_trainer.commands.analyze.build_report` (what `timing-trainer analyze` runs)
 adds the cost model's section, one floor up, since the cost model builds on the analysis.

@@ -1,13 +1,14 @@
 """The whole analysis in one call: statistics, CSV tables, PNG plots, `summary.json`, `report.md`.
 
 `analyze(table)` computes (pure, no files); `write_outputs` writes; `build_report(sources, out)`
-loads and does both. The report follows the thesis's order: data (and how noisy it was),
-descriptive statistics, ANOVA, log-linear regression and its alternatives, random forest, time
-against accuracy; energy against time per model when runs carry energy; then the further
-sections a caller hands `write_outputs` or `build_report` (`sections`: the `analyze` command's
-report adds the cost model's, composed in `timing_trainer.commands.analyze`, above both packages: the
-analysis never imports the cost model). `metric="energy"` runs the same statistics on energy
-instead of time (`response`).
+loads and does both. How is one value, `AnalysisOptions` (`options`), handed down whole; each
+entry point also takes its fields as keywords (`analyze(table, k=2)`). The report follows the
+thesis's order: data (and how noisy it was), descriptive statistics, ANOVA, log-linear
+regression and its alternatives, random forest, time against accuracy; energy against time per
+model when runs carry energy; then the further sections of the options (`sections`: the
+`analyze` command's report adds the cost model's, composed in `timing_trainer.commands.analyze`,
+above both packages: the analysis never imports the cost model). `metric="energy"` runs the same
+statistics on energy instead of time (`response`).
 The pieces live in `summary` (summary.json), `tables` (CSVs), `figures` (PNGs) and
 `report_sections` (markdown); a statistic that cannot be computed carries its reason in `notes`.
 """
@@ -16,13 +17,13 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from timing_trainer.analysis.options import AnalysisOptions, Section, options_with
 from timing_trainer.analysis.report.figures import write_plots
 from timing_trainer.analysis.report.markdown import md_table
 from timing_trainer.analysis.report.sections import render_report
@@ -58,12 +59,8 @@ from timing_trainer.runtime.atomic import atomic_write_json, atomic_write_text
 
 GROUPED_BY = (*FACTORS, "tokens_per_batch", "learning_rate")  # the thesis's group tables
 
-# A section after the analysis's own: given the analysis and the output folder (for its files),
-# its heading and its markdown.
-Section = Callable[[Analysis, Path], tuple[str, str]]
-
-__all__ = ["Analysis", "Section", "TIME_DEFINITIONS", "analyze", "build_report", "md_table",
-           "summary", "write_outputs"]
+__all__ = ["Analysis", "AnalysisOptions", "Section", "TIME_DEFINITIONS", "analyze",
+           "build_report", "md_table", "summary", "write_outputs"]
 
 
 def _factor_notes(data: pd.DataFrame) -> list[str]:
@@ -76,22 +73,24 @@ def _factor_notes(data: pd.DataFrame) -> list[str]:
     return notes
 
 
-def _models(data: pd.DataFrame, kind: str, response: Response, *, k: int,
-            forest_k: int | None, settings: dict[str, Any], n_jobs: int | None,
+def _models(data: pd.DataFrame, kind: str, response: Response, options: AnalysisOptions,
             notes: list[str]) -> dict[str, Any]:
     """The log-linear fit, its alternatives and the forest; what fails becomes a note."""
     out: dict[str, Any] = {"loglinear": None, "forest": None, "alternatives": {}}
     if len(data) < 3:
         notes.append(f"only {len(data)} finished run(s) with {response.a_name}: no models fitted")
         return out
+    k = options.k
     try:
         out["loglinear"] = regression.fit_loglinear(data, k=k, dv=response.log_column)
     except (ValueError, np.linalg.LinAlgError) as exc:
         notes.append(f"log-linear regression not fitted: {exc}")
     out["alternatives"] = alternatives.fit_alternatives(data, response)
+    forest_k = k if options.forest_k is None else options.forest_k
     try:
-        out["forest"] = forest.random_forest(data, kind=kind, k=k if forest_k is None else forest_k,
-                                             n_jobs=n_jobs, dv=response.log_column, **settings)
+        out["forest"] = forest.random_forest(data, kind=kind, k=forest_k, n_jobs=options.n_jobs,
+                                             dv=response.log_column,
+                                             **(options.forest_settings or {}))
     except ValueError as exc:
         notes.append(f"random forest not fitted: {exc}")
     return out
@@ -102,13 +101,13 @@ def _descriptive(data: pd.DataFrame, kind: str, response: Response) -> dict[str,
     column = response.column
     correlations = descriptive.correlations(data, descriptive.correlation_columns(response))
     return {
-        "describe": descriptive.describe_time(data, time=column),
-        "describe_by": {f: descriptive.describe_time(data, time=column, by=f)
+        "describe": descriptive.describe(data, time=column),
+        "describe_by": {f: descriptive.describe(data, time=column, by=f)
                         for f in GROUPED_BY},
-        "min_per_combination": descriptive.min_time_per_combination(data, time=column),
+        "min_per_combination": descriptive.min_per_combination(data, time=column),
         "outliers": descriptive.outliers(data, time=column), "correlations": correlations,
         "time_correlations": descriptive.time_correlations(correlations, time=column),
-        "log_time": distribution.log_time_summary(data, time=column, name=response.name),
+        "log_time": distribution.log_summary(data, time=column, name=response.name),
         "histogram": distribution.histogram_counts(data, time=column),
         "fair": groups.fair_comparisons(data, time=column),
         "fair_left_out": groups.fair_subsets_left_out(data),
@@ -141,21 +140,18 @@ def _quality(data: pd.DataFrame, response: Response, notes: list[str]) -> dict[s
             "pooled": pooled_relation}
 
 
-def analyze(table: pd.DataFrame, kind: str | None = None, *, metric: str = "time", k: int = 5,
-            forest_k: int | None = None, forest_settings: dict[str, Any] | None = None,
-            n_jobs: int | None = -1) -> Analysis:
+def analyze(table: pd.DataFrame, kind: str | None = None,
+            options: AnalysisOptions | None = None, **overrides: Any) -> Analysis:
     """Run every statistic on the finished runs of `table` (from `load_runs`).
 
-    `metric`: the response analysed, "time" or "energy" (`response`); energy on runs none of
-    which has it raises `NoEnergyError` (one line), runs without it are left out with a note.
-    `k`: folds of the cross-validations; `forest_k` overrides it for the random forest (each
-    fold fits 100 trees; 0 skips the forest's CV). `forest_settings`: overrides of the kind's
-    forest settings (`max_depth`, `test_size`, `n_estimators`, `random_state`, `split_seed`).
-    `n_jobs`: cores for the forest (-1: all). Rows are put in the canonical order first, so the
-    figures do not depend on the order of `table`.
+    `options` (or their fields as keywords, `overrides`): this step uses `metric`, `k`,
+    `forest_k`, `forest_settings` and `n_jobs` (`AnalysisOptions`). Energy on runs none of which
+    has it raises `NoEnergyError` (one line); runs without it are left out with a note. Rows are
+    put in the canonical order first, so the figures do not depend on the order of `table`.
     """
+    options = options_with(options, overrides)
     kind = kind or table.attrs.get("kind", "finetuning")
-    response = response_named(metric)
+    response = response_named(options.metric)
     notes: list[str] = []
     if response is ENERGY:
         require_energy(table, kind)
@@ -163,14 +159,13 @@ def analyze(table: pd.DataFrame, kind: str | None = None, *, metric: str = "time
     data = canonical_order(distribution.with_task_size(
         analysis_frame(table, kind, response), kind))
     notes += _factor_notes(data)
-    models = _models(data, kind, response, k=k, forest_k=forest_k,
-                     settings=forest_settings or {}, n_jobs=n_jobs, notes=notes)
+    models = _models(data, kind, response, options, notes)
     return Analysis(
         kind=kind, table=table, data=data, states=_states(table), response=response,
         loglinear=models["loglinear"], forest=models["forest"],
         alternatives=models["alternatives"], **_descriptive(data, kind, response),
         **_anova(data, response), **_quality(data, response, notes), notes=notes,
-        forest_settings=kind_forest_settings(kind, forest_settings),
+        forest_settings=kind_forest_settings(kind, options.forest_settings),
     )
 
 
@@ -179,40 +174,40 @@ def _states(table: pd.DataFrame) -> dict[str, int]:
     return {str(state): int(n) for state, n in counts}
 
 
-def write_outputs(analysis: Analysis, out_dir: str | os.PathLike, *, sources: list[str] = (),
-                  plots_on: bool = True, sections: Sequence[Section] = ()) -> Path:
+def write_outputs(analysis: Analysis, out_dir: str | os.PathLike,
+                  options: AnalysisOptions | None = None, *, sources: list[str] = (),
+                  **overrides: Any) -> Path:
     """Write CSVs, plots, `summary.json` and `report.md` into `out_dir`; return the report.
 
-    `sections` follow the analysis's own in `report.md`, in their order.
+    Of `options` (or `overrides`) this step uses `plots_on` and `sections` (these follow the
+    analysis's own in `report.md`, in their order); `sources` are listed in the report.
     """
+    options = options_with(options, overrides)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_tables(analysis, out)
-    figures = write_plots(analysis, out) if plots_on else {}
+    figures = write_plots(analysis, out) if options.plots_on else {}
     atomic_write_json(out / "summary.json", summary(analysis))
-    further = [section(analysis, out) for section in sections]
+    further = [section(analysis, out) for section in options.sections]
     report = out / "report.md"
     atomic_write_text(report, render_report(analysis, figures, list(sources), further))
     return report
 
 
-def build_report(sources: list[str], out_dir, kind: str = "finetuning", *,
-                 metric: str = "time", cache_dir=None, plots_on: bool = True, k: int = 5,
-                 forest_k: int | None = None, forest_settings: dict[str, Any] | None = None,
-                 sections: Sequence[Section] = ()) -> Path:
-    """Load `sources`, analyse `metric` ("time" or "energy"), write everything into `out_dir`
-    (`sections` after the analysis's own), return `report.md`'s path.
+def build_report(sources: list[str], out_dir: str | os.PathLike, kind: str = "finetuning",
+                 options: AnalysisOptions | None = None, **overrides: Any) -> Path:
+    """Load `sources` (through `options.cache_dir`), `analyze` and `write_outputs` into
+    `out_dir` with the same `options` (or `overrides`), return `report.md`'s path.
 
     Data warnings from loading are kept in the report and `summary.json` and re-issued.
     """
+    options = options_with(options, overrides)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = load_runs(sources, kind, cache_dir=cache_dir)
+        table = load_runs(sources, kind, cache_dir=options.cache_dir)
     messages = [str(w.message) for w in caught]
-    analysis = analyze(table, kind, metric=metric, k=k, forest_k=forest_k,
-                       forest_settings=forest_settings)
+    analysis = analyze(table, kind, options)
     analysis.data_warnings = messages
     for w in caught:
         warnings.warn(w.message, w.category, stacklevel=2)
-    return write_outputs(analysis, out_dir, sources=[os.fspath(s) for s in sources],
-                         plots_on=plots_on, sections=sections)
+    return write_outputs(analysis, out_dir, options, sources=[os.fspath(s) for s in sources])

@@ -58,7 +58,8 @@ def explain_missing(missing: list[str]) -> str:
 
 
 def load_or_explain(sources: list[str], kind: str, **analyze_options: Any):
-    """The analysis of `sources` (`report.analyze`), or None after printing why there is none
+    """The analysis of `sources` (`analyze.analyze`; `analyze_options`: `AnalysisOptions`
+    fields, `metric="energy"`, `forest_settings=...`), or None after printing why there is none
     (no runs yet; `metric="energy"` on runs none of which carries energy)."""
     missing = missing_sources(sources)
     if missing:

@@ -8,18 +8,26 @@ step (data loader, optimizer, accelerate's `prepare`) is setup ("train_setup").
 
 `EvalSaveGate` keeps evaluation and checkpoint saving out of the timed loop, and everything
 (logging included) out of the warm-up.
+
+The hooks see the trainer only through `ClockedTrainer` (its callback handler and the iteration
+being timed) and get the reseeding as a function: this module stays below timing_trainer.trainer
+and can be read, and tested, without it.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from transformers import TrainerCallback
 
 from timing_trainer.clocks.batches import BatchCounter
 from timing_trainer.clocks.stopwatch import Stopwatch
 from timing_trainer.energy import EnergyWindow
+
+if TYPE_CHECKING:
+    from transformers.trainer_callback import CallbackHandler
 
 
 class TrainIteration:
@@ -73,24 +81,37 @@ class EvalSaveGate(TrainerCallback):
         return self._gate(control)
 
 
-def install_clock_hooks(trainer: Any) -> None:
-    """Wrap the callback handler's events so `trainer._iteration` (when set) is timed."""
+class ClockedTrainer(Protocol):
+    """What the clock hooks read of a trainer. `timing_iteration` is read at every event, not
+    once: the trainer sets it for each timed run and clears it afterwards (None: untimed)."""
+
+    @property
+    def callback_handler(self) -> CallbackHandler: ...
+
+    @property
+    def timing_iteration(self) -> TrainIteration | None: ...
+
+
+def install_clock_hooks(trainer: ClockedTrainer, reseed: Callable[[], None]) -> None:
+    """Wrap the callback handler's events so `trainer.timing_iteration` (when set) is timed;
+    `reseed()` runs at the start of each timed run, after the other callbacks (a W&B run start
+    may draw random numbers)."""
     handler = trainer.callback_handler
     original_begin, original_end = handler.on_step_begin, handler.on_step_end
     original_train_begin, original_train_end = handler.on_train_begin, handler.on_train_end
 
     def on_train_begin(args, state, control, **kwargs):
         control = original_train_begin(args, state, control, **kwargs)
-        iteration = trainer._iteration
+        iteration = trainer.timing_iteration
         if iteration is not None:
             if iteration.started and iteration.elapsed is None:
                 iteration.restart()
-            trainer._reseed()  # after the callbacks (a W&B run start may draw random numbers)
+            reseed()  # after the callbacks (a W&B run start may draw random numbers)
         return control
 
     def on_step_begin(args, state, control, **kwargs):
         control = original_begin(args, state, control, **kwargs)
-        iteration = trainer._iteration
+        iteration = trainer.timing_iteration
         if iteration is not None and not iteration.started:
             iteration.setup_seconds = time.perf_counter() - iteration.called_at
             iteration.started = True
@@ -98,14 +119,14 @@ def install_clock_hooks(trainer: Any) -> None:
         return control
 
     def on_step_end(args, state, control, **kwargs):
-        iteration = trainer._iteration
+        iteration = trainer.timing_iteration
         if (iteration is not None and iteration.started and iteration.elapsed is None
                 and state.global_step >= state.max_steps):
             iteration.elapsed = iteration.stopwatch.stop()  # synchronize, barrier, clock
         return original_end(args, state, control, **kwargs)
 
     def on_train_end(args, state, control, **kwargs):
-        iteration = trainer._iteration
+        iteration = trainer.timing_iteration
         if iteration is not None and iteration.started and iteration.elapsed is None:
             iteration.elapsed = iteration.stopwatch.stop()  # stopped early by a callback
         return original_train_end(args, state, control, **kwargs)

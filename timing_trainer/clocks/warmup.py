@@ -16,6 +16,7 @@ arguments, with no callbacks but transformers' flow control and our gate (no W&B
 row, no model artifact, no progress bar, nothing a user callback sees; no evaluation, saving or
 logging). The trainer then restores the initial state exactly as between timed iterations
 (weights, optimizer and scheduler, RNG), and step counters start from a fresh `TrainerState`.
+What the warm-up touches of the trainer is `WarmupTrainer`, no more.
 """
 
 from __future__ import annotations
@@ -24,32 +25,52 @@ import copy
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from transformers.trainer_callback import DefaultFlowCallback
 
+if TYPE_CHECKING:
+    from transformers import TrainingArguments
+    from transformers.trainer_callback import CallbackHandler
+
+    from timing_trainer.clocks.training import EvalSaveGate
+
+
+class WarmupTrainer(Protocol):
+    """What the warm-up changes for its duration: the arguments (swapped for a copy), the
+    callback handler's list, and the trainer's gate (made silent, and the one callback kept
+    besides transformers' flow control)."""
+
+    args: TrainingArguments
+
+    @property
+    def callback_handler(self) -> CallbackHandler: ...
+
+    @property
+    def eval_save_gate(self) -> EvalSaveGate: ...
+
 
 @contextmanager
-def _warmup_setting(trainer: Any, steps: int) -> Iterator[None]:
+def _warmup_setting(trainer: WarmupTrainer, steps: int) -> Iterator[None]:
     """The trainer with warm-up arguments and callbacks; everything put back afterwards."""
-    handler = trainer.callback_handler
+    handler, gate = trainer.callback_handler, trainer.eval_save_gate
     saved_args, saved_callbacks = trainer.args, handler.callbacks
     args = copy.copy(saved_args)
     args.max_steps = steps
     args.eval_on_start = False
     handler.callbacks = [cb for cb in saved_callbacks
-                         if isinstance(cb, DefaultFlowCallback) or cb is trainer._gate]
+                         if isinstance(cb, DefaultFlowCallback) or cb is gate]
     trainer.args = args
-    trainer._gate.silent = True
+    gate.silent = True
     try:
         yield
     finally:
-        trainer._gate.silent = False
+        gate.silent = False
         trainer.args = saved_args
         handler.callbacks = saved_callbacks
 
 
-def run_warmup(trainer: Any, steps: int, train: Callable[[], Any]) -> float:
+def run_warmup(trainer: WarmupTrainer, steps: int, train: Callable[[], Any]) -> float:
     """Run `train()` (the Trainer's own) for `steps` optimizer steps, untimed and unseen by
     callbacks; returns the seconds it took. The caller restores the initial state."""
     started = time.perf_counter()

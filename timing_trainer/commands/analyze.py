@@ -5,8 +5,9 @@ The report holds the analysis's sections, then the cost model's. The analysis
 (`timing_trainer.analysis`) and the cost model (`timing_trainer.costmodel`) are sibling packages
 that depend one way only: the cost model reads the analysis's table, and the analysis never
 imports the cost model. The report that holds both is therefore composed here, one floor up:
-the analysis writes its report with the further sections it is handed
-(`analysis.analyze.write_outputs(..., sections=...)`), and this module hands it the cost model's.
+the analysis writes its report with the further sections its options carry
+(`AnalysisOptions.sections`), and this module adds the cost model's. The flags become one
+`AnalysisOptions` here (`analysis_options`), handed down whole.
 
 Light at import (the command line imports it to build its parser): the statistics and the fit
 are imported when a report is written.
@@ -26,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 from timing_trainer.errors import CliError
 
 if TYPE_CHECKING:
+    from timing_trainer.analysis.options import AnalysisOptions
     from timing_trainer.analysis.stats.result import Analysis
 
-__all__ = ["COST_MODEL", "SECTIONS", "build_report", "cost_model_section", "register", "run",
-           "write_outputs"]
+__all__ = ["COST_MODEL", "SECTIONS", "analysis_options", "build_report", "cost_model_section",
+           "register", "run", "write_outputs"]
 
 COST_MODEL = "Cost model"  # the heading of the cost model's section in `report.md`
 
@@ -50,20 +52,30 @@ def cost_model_section(analysis: Analysis, out_dir: Path) -> tuple[str, str]:
 SECTIONS = (cost_model_section,)  # after the analysis's own, in this order
 
 
-def write_outputs(analysis: Analysis, out_dir: str | os.PathLike, **options: Any) -> Path:
+def _with_cost_model(options: AnalysisOptions | None, overrides: dict[str, Any]) -> AnalysisOptions:
+    """`options` (or `overrides`) with the cost model's section after any sections they have."""
+    from timing_trainer.analysis.options import options_with
+
+    options = options_with(options, overrides)
+    return options_with(options, {"sections": (*options.sections, *SECTIONS)})
+
+
+def write_outputs(analysis: Analysis, out_dir: str | os.PathLike,
+                  options: AnalysisOptions | None = None, *, sources: list[str] = (),
+                  **overrides: Any) -> Path:
     """`analysis.analyze.write_outputs` with the cost model's section: the files of `analyze`."""
     from timing_trainer.analysis.analyze import write_outputs as write_analysis
 
-    return write_analysis(analysis, out_dir, sections=SECTIONS, **options)
+    return write_analysis(analysis, out_dir, _with_cost_model(options, overrides), sources=sources)
 
 
 def build_report(sources: list[str], out_dir: str | os.PathLike, kind: str = "finetuning",
-                 **options: Any) -> Path:
+                 options: AnalysisOptions | None = None, **overrides: Any) -> Path:
     """`analysis.analyze.build_report` (same options) with the cost model's section: load,
     analyse and write what `timing-trainer analyze` writes; `report.md`'s path."""
     from timing_trainer.analysis.analyze import build_report as build_analysis
 
-    return build_analysis(sources, out_dir, kind, sections=SECTIONS, **options)
+    return build_analysis(sources, out_dir, kind, _with_cost_model(options, overrides))
 
 
 def register(subparsers) -> None:
@@ -132,6 +144,20 @@ def forest_options(args: argparse.Namespace) -> dict:
     return {"max_depth": depth, "test_size": share, "n_estimators": trees}
 
 
+def analysis_options(args: argparse.Namespace) -> AnalysisOptions:
+    """The flags as the analysis's options, checked first: a bad value is one line, exit 2,
+    before anything is loaded."""
+    from timing_trainer.analysis.options import AnalysisOptions
+
+    if args.folds < 2:
+        raise CliError("--folds must be at least 2")
+    if args.forest_folds is not None and args.forest_folds != 0 and args.forest_folds < 2:
+        raise CliError("--forest-folds must be 0 (no cross-validation) or at least 2")
+    return AnalysisOptions(metric=args.metric, k=args.folds, forest_k=args.forest_folds,
+                           forest_settings=forest_options(args), cache_dir=args.cache_dir,
+                           plots_on=not args.no_plots)
+
+
 def _figure(value) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
@@ -176,20 +202,13 @@ def check_out(out: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the flags, then `build_report`, and print the headline figures; bad input is one
     line, exit 2, before anything is loaded."""
-    if args.folds < 2:
-        raise CliError("--folds must be at least 2")
-    if args.forest_folds is not None and args.forest_folds != 0 and args.forest_folds < 2:
-        raise CliError("--forest-folds must be 0 (no cross-validation) or at least 2")
-    forest_settings = forest_options(args)
+    options = analysis_options(args)
     args.sources, args.kind = resolve_sources(args.sources, args.kind, args.thesis)
     check_out(args.out)
-    cache_dir = args.cache_dir
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:  # a RunsLoadError reaches the command line's `main`: one line, exit 2
-            report = build_report(args.sources, args.out, args.kind, metric=args.metric,
-                                  cache_dir=cache_dir, plots_on=not args.no_plots, k=args.folds,
-                                  forest_k=args.forest_folds, forest_settings=forest_settings)
+            report = build_report(args.sources, args.out, args.kind, options)
         except FileNotFoundError as exc:
             raise CliError(str(exc)) from exc
     messages = list(dict.fromkeys(str(w.message) for w in caught

@@ -90,10 +90,10 @@ def _save_failed(glue_run: Any, kind: str, exc: BaseException) -> Path:
 def _save_failed_without_trainer(glue_run: Any, kind: str, message: str, wandb: bool = True
                                  ) -> Path:
     """Failure while loading (e.g. out of memory): results from the config and setup times,
-    and, when reporting to W&B, a run that carries the config and ends failed."""
+    and, when reporting to W&B, a run that carries the config and ends failed. The file is
+    written like every results file, validated and atomically (`save`, through `RunResults`)."""
     from timing_trainer.results.run_results import TimingResults
     from timing_trainer.results.schema import RESULTS_FILENAME
-    from timing_trainer.runtime.atomic import atomic_write_json
     from timing_trainer.runtime.environment import collect_environment, precision_of
 
     environment = collect_environment(precision_of(glue_run.training_args))
@@ -102,7 +102,7 @@ def _save_failed_without_trainer(glue_run: Any, kind: str, message: str, wandb: 
     results.mark_failed(kind, message)
     if wandb:
         results.wandb_run_id = _fail_wandb_run(glue_run.training_args, results)
-    return atomic_write_json(glue_run.output_dir / RESULTS_FILENAME, results.to_dict())
+    return results.save(glue_run.output_dir / RESULTS_FILENAME)
 
 
 def _fail_wandb_run(training_args: Any, results: Any) -> str | None:

@@ -268,19 +268,11 @@ class GlueRun:
         return trainer
 
     def _print_summary(self, path: Any) -> None:
+        """The run's one line (`summary_line.train_line`'s form for a whole program run)."""
+        from timing_trainer.results.summary_line import train_line
+
         data = self.trainer.timing_results.to_dict()
-        parts = [self.task.display_name]
-        if data.get("finetuning_time") is not None:
-            n = len(data.get("finetuning_time_list") or [])
-            parts.append(f"finetuning_time {data['finetuning_time']:.3f} s (min of {n})")
-        if data.get("finetuning_energy_j") is not None:  # energy (issue 13)
-            parts.append(f"{data['finetuning_energy_j']:.1f} J ({data['energy_source']})")
-        if data.get("inference_time") is not None:
-            parts.append(f"inference_time {data['inference_time'] * 1e3:.2f} ms/batch")
-        for key, value in (data.get("eval_metrics") or {}).items():
-            if value is not None:
-                parts.append(f"{key} {value:.4f}")
-        print(f"{PROG}: " + ", ".join(parts) + f"; results: {path}")
+        print(train_line(data, path, program=PROG, task=self.task.display_name))
 
 
 def _finish_wandb_run() -> None:

@@ -6,6 +6,9 @@ be tested with plain numbers and reused by the torch-free analysis.
 
 The minimum is the headline figure for a repeated timing (timeit's advice: noise only ever adds
 time); the median, mean, spread and coefficient of variation say how noisy the machine was.
+`coefficient_of_variation` and `CV_WARNING_THRESHOLD` live here, once: the trainer's noise
+warning, the results file's `*_cv` and the analysis's `time_cv`, `energy_cv` and noise section
+all use them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,28 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+# Iteration times whose coefficient of variation exceeds this were taken on a noisy machine: the
+# trainer warns (`cv_warning_threshold`'s default) and the analysis counts such runs.
+CV_WARNING_THRESHOLD = 0.05
+
+
+def coefficient_of_variation(values: Sequence[float]) -> float | None:
+    """Sample standard deviation (n - 1) over the mean; None for fewer than two values or a mean
+    not above zero.
+
+    The sums are exact (`math.fsum`, on plain floats: `statistics.stdev` is exact too but 20
+    times slower, and the analysis computes one per run). `Measurement.cv` is this for two or
+    more values, and the analysis's `time_cv` and `energy_cv` are this of a run's lists: a CV
+    recomputed from a results file's list is its `*_cv`, to the last bit.
+    """
+    n = len(values)
+    if n < 2:
+        return None
+    mean = math.fsum(values) / n
+    if mean <= 0:
+        return None
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) / mean
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -87,9 +112,13 @@ class Measurement:
 
     @property
     def cv(self) -> float | None:
-        """Coefficient of variation, std / mean; None when the mean is zero."""
-        mean = self.mean
-        return self.std / mean if mean > 0 else None
+        """Coefficient of variation (`coefficient_of_variation`); None when the mean is not above
+        zero. One timing has no spread: 0, not None (the results file's `*_cv` of a run with
+        `finetuning_iters=1`)."""
+        self._require_values()
+        if self.n < 2:
+            return 0.0 if self.values[0] > 0 else None
+        return coefficient_of_variation(self.values)
 
     def percentile(self, q: float) -> float:
         self._require_values()

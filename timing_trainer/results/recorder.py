@@ -1,133 +1,168 @@
 """The results side of a `TimingTrainer`: its file, W&B, failures and the end of the run.
 
-A mixin of the trainer (it uses the trainer's `args`, `timing_options`, `timing_results`,
-`_wandb` and `_writer`), kept apart from the timing hooks: what is measured lives in
-timing_trainer.trainer, how it is written and when it is finished lives here (see
-timing_trainer.runtime.lifecycle for the rules of `running` and `finished`).
+`TrainerResults` is an object the trainer holds, not a base class of it: what is measured lives
+in timing_trainer.trainer, how it is written and when it is finished lives here, and what this
+side may touch of the trainer is spelled out (`ResultsOwner`, plus the W&B reporter and the
+config defaults handed over at construction) instead of being the whole Trainer. See
+timing_trainer.runtime.lifecycle for the rules of `running` and `finished`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from timing_trainer.errors import NOT_LOGGED_IN, ResultsWriteError, WandbNotLoggedInError
-from timing_trainer.results.run_results import classify_error
+from timing_trainer.results.run_results import TimingResults, classify_error
 from timing_trainer.results.schema import RESULTS_FILENAME
-from timing_trainer.results.wandb_logging import check_wandb_login, is_login_failure, wandb_config
-from timing_trainer.results.writer import failure_message
-from timing_trainer.runtime.distributed import on_main_process
+from timing_trainer.results.wandb_logging import (
+    WandbReporter,
+    check_wandb_login,
+    is_login_failure,
+    wandb_config,
+)
+from timing_trainer.results.writer import ResultsWriter, failure_message
+
+if TYPE_CHECKING:
+    from transformers import TrainingArguments
+
+    from timing_trainer.arguments import TimingOptions
 
 logger = logging.getLogger(__name__)
 
 
-class TrainerResultsMixin:
-    """Writing, finishing and failing a trainer's timing results (rank 0 writes)."""
+class ResultsOwner(Protocol):
+    """What the recorder reads from its trainer. Read at each call, never copied: the warm-up
+    swaps `args` for a copy while it runs, and rank 0 is the Trainer's own answer."""
 
-    def _check_wandb_login(self) -> None:
+    args: TrainingArguments
+    timing_options: TimingOptions
+    timing_results: TimingResults
+
+    def is_world_process_zero(self) -> bool: ...
+
+
+class TrainerResults:
+    """Writing, finishing and failing a trainer's timing results (rank 0 writes).
+
+    `config_defaults(precision)` gives the config a results file falls back on for keys still
+    null when it is saved (the trainer's own description of the run). The `ResultsWriter` is
+    made here, from the owner's results: the exit fallback keeps it, never the trainer.
+    """
+
+    def __init__(self, owner: ResultsOwner, reporter: WandbReporter,
+                 config_defaults: Callable[[str], dict[str, Any]]):
+        self._owner = owner
+        self._writer = ResultsWriter(owner.timing_results, reporter, owner.is_world_process_zero())
+        self._reporter = reporter
+        self._config_defaults = config_defaults
+
+    @property
+    def path(self) -> Path | None:
+        """The results file last written (None before the first write, or without a file)."""
+        return self._writer.path
+
+    def check_wandb_login(self) -> None:
         """Fail at construction, with the fixes in one line, when W&B would need a login."""
-        if not self._wandb.enabled:
+        if not self._reporter.enabled:
             return
         try:
             check_wandb_login()
         except WandbNotLoggedInError as exc:
-            self._record_failure(exc)
+            self.record_failure(exc)
             raise
 
-    def _wandb_config(self) -> dict[str, Any]:
-        return wandb_config(self.args, self.timing_options, self.timing_results.config,
-                            self.timing_results.environment)
+    def wandb_config(self) -> dict[str, Any]:
+        owner = self._owner
+        return wandb_config(owner.args, owner.timing_options, owner.timing_results.config,
+                            owner.timing_results.environment)
 
-    def _writes_file(self) -> bool:
-        return bool(self.timing_options.write_timing_results and self.args.output_dir)
+    def writes_file(self) -> bool:
+        return bool(self._owner.timing_options.write_timing_results and self._owner.args.output_dir)
 
-    @on_main_process
-    def _write_running(self) -> None:
+    def write_running(self) -> None:
         """The first write: the results file exists, `running`, from the start of the work."""
-        if self._writer.path is None and self._writes_file():
-            self.save_timing_results()
+        if not self._owner.is_world_process_zero():
+            return
+        if self._writer.path is None and self.writes_file():
+            self.save()
 
-    @on_main_process
-    def _after_measurement(self) -> None:
+    def after_measurement(self) -> None:
         """Push figures to W&B and write the results file (rank 0; outside any timed region)."""
-        self._wandb.update_config(self._wandb_config())
-        if self._writes_file():
-            self.save_timing_results()  # also updates the W&B summary
+        if not self._owner.is_world_process_zero():
+            return
+        self._reporter.update_config(self.wandb_config())
+        if self.writes_file():
+            self.save()  # also updates the W&B summary
         else:
             self._writer.write(None)
 
     @contextmanager
-    def _failure_recorded(self) -> Iterator[None]:
+    def failure_recorded(self) -> Iterator[None]:
         """The work of `train()`, `evaluate()` or `predict()`: when it raises, the results say
         `failed` (written, W&B run failed) and W&B's own "no API key" error becomes the one line
         of WandbNotLoggedInError."""
         try:
             yield
         except BaseException as exc:
-            self._record_failure(exc)
+            self.record_failure(exc)
             if is_login_failure(exc) and not isinstance(exc, WandbNotLoggedInError):
                 raise WandbNotLoggedInError() from None
             raise
 
-    def _record_failure(self, exc: BaseException) -> None:
+    def record_failure(self, exc: BaseException) -> None:
         """Mark the results failed, write them and fail the W&B run; never raises."""
         try:
             if is_login_failure(exc):
-                self._wandb.disable()  # recording the failure must not try W&B again
-            if self.timing_results.status != "failed":
+                self._reporter.disable()  # recording the failure must not try W&B again
+            results = self._owner.timing_results
+            if results.status != "failed":
                 message = NOT_LOGGED_IN if is_login_failure(exc) else failure_message(exc)
-                self.timing_results.mark_failed(classify_error(exc), message)
-            if not self.is_world_process_zero():
+                results.mark_failed(classify_error(exc), message)
+            if not self._owner.is_world_process_zero():
                 return
-            if self._writes_file():
-                self.save_timing_results()
+            if self.writes_file():
+                self.save()
             else:
                 self._writer.write(None)
         except Exception as inner:  # noqa: BLE001 - the original error matters more
             logger.warning("could not record the failure in the timing results: %s", inner)
 
-    @on_main_process
-    def _print_line(self, line: str) -> None:
-        if type(self)._print_summary_lines:
-            print(line, file=sys.stderr, flush=True)
-
-    def _results_path(self, path: str | Path | None = None) -> Path:
-        target = Path(path) if path is not None else Path(self.args.output_dir) / RESULTS_FILENAME
+    def results_path(self, path: str | Path | None = None) -> Path:
+        """`path` (a file or a folder), or the default file in `args.output_dir`."""
+        target = (Path(path) if path is not None
+                  else Path(self._owner.args.output_dir) / RESULTS_FILENAME)
         return target / RESULTS_FILENAME if target.is_dir() else target
 
-    def save_timing_results(self, path: str | Path | None = None) -> Path:
-        """Write `timing_results.json` (into `args.output_dir` by default) atomically, on rank 0.
-
-        `path` may be a file or a folder. Returns the file's path on every rank. A failed run
-        also ends its W&B run as failed. The status stays as it is (`running` until
-        `finish_timing_results()`).
-        """
-        target = self._results_path(path)
-        if not self.is_world_process_zero():
+    def save(self, path: str | Path | None = None) -> Path:
+        """`TimingTrainer.save_timing_results`: write atomically on rank 0, keeping the status;
+        returns the file's path on every rank."""
+        target = self.results_path(path)
+        if not self._owner.is_world_process_zero():
             return target
-        results = self.timing_results
-        for key, value in self._base_config(results.environment.get("precision") or "fp32").items():
+        results = self._owner.timing_results
+        precision = results.environment.get("precision") or "fp32"
+        for key, value in self._config_defaults(precision).items():
             if results.config.get(key) is None:
                 results.config[key] = value
         self._writer.write(target)
         return target
 
-    def finish_timing_results(self) -> Path | None:
-        """The run has ended: status `finished` (a failed run stays failed), the final write,
-        and one warning naming the figures that could not be computed. Call it after the last
-        `train()`/`evaluate()`; without it, the exit fallback of timing_trainer.runtime.lifecycle does
-        the same when the interpreter ends normally. Returns the file's path (None when no
-        file is written)."""
-        if not self.is_world_process_zero():
-            return self._writer.path
-        if self._writer.path is None and self._writes_file():
-            self._writer.path = self._results_path()
-        return self._writer.close("finished")
+    def writer_to_finish(self) -> ResultsWriter | None:
+        """The first half of `TimingTrainer.finish_timing_results`: on rank 0, the writer to
+        close as finished, pointed at the default file when nothing was written yet (None on
+        the other ranks). The closing is left to the trainer's method itself because
+        `ResultsWriter.close` warns with a stacklevel that names the caller of
+        `finish_timing_results` only when called from that method directly."""
+        if not self._owner.is_world_process_zero():
+            return None
+        if self._writer.path is None and self.writes_file():
+            self._writer.path = self.results_path()
+        return self._writer
 
 
 def check_output_dir(output_dir: Any) -> None:
@@ -141,3 +176,23 @@ def check_output_dir(output_dir: Any) -> None:
                                 f"({exc.strerror or exc})") from exc
     if not os.access(output_dir, os.W_OK):
         raise ResultsWriteError(f"output folder {output_dir} is not writable")
+
+
+@contextmanager
+def quiet_wandb_train_end(callbacks: list[Any], silenced: bool) -> Iterator[None]:
+    """transformers' W&B callback logs a model artifact at every train end: while `silenced`
+    (every timed iteration but the last) its `on_train_end` does nothing."""
+    from transformers.integrations import WandbCallback  # the class the Trainer adds
+
+    wandb_callbacks = [cb for cb in callbacks if isinstance(cb, WandbCallback)] if silenced else []
+    for callback in wandb_callbacks:
+        callback.on_train_end = _noop_event
+    try:
+        yield
+    finally:
+        for callback in wandb_callbacks:
+            del callback.on_train_end
+
+
+def _noop_event(*args: Any, **kwargs: Any) -> None:
+    return None

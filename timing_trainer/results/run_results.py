@@ -5,7 +5,8 @@ model itself failed, and the analysis can rebuild figures from raw lists. The tr
 `TimingResults` with raw values (every iteration's time, every batch's latency, counts); the
 figures (minimum, median, CV, throughput, MFU) are derived in `figures()`, in one place, into the
 declaration of timing_trainer.results.figures; `to_dict()` adds the reason behind every figure that stays
-null (`unavailable`, see timing_trainer.results.reasons).
+null (`unavailable`, see timing_trainer.results.reasons). The file itself, read or written, is a
+`RunResults` (timing_trainer.results.file, re-exported here): `save()` writes through it.
 
 Lifecycle (the `status` key): `running` from the first write until the run has ended;
 `finished` (`mark_finished()`) only after the last measurement; `failed` (`mark_failed()`) with
@@ -36,6 +37,7 @@ from timing_trainer.results.figures import (
     RunFigures,
     flat,
 )
+from timing_trainer.results.file import RunResults
 from timing_trainer.results.flops import TRAINING_FORWARDS, mfu
 from timing_trainer.results.measurement import Measurement
 from timing_trainer.results.reasons import evaluation_reasons, unavailable_reasons
@@ -44,12 +46,11 @@ from timing_trainer.results.schema import (
     FIGURES,
     SCHEMA_VERSION,
     empty_results,
-    validate_results,
 )
 from timing_trainer.runtime.environment import ENVIRONMENT_KEYS
 
-__all__ = ["EvaluationRecord", "ResultsWriteError", "TimingResults", "classify_error",
-           "is_metric_key"]
+__all__ = ["EvaluationRecord", "ResultsWriteError", "RunResults", "TimingResults",
+           "classify_error", "is_metric_key"]
 
 _MAX_MESSAGE_CHARS = 4000
 
@@ -117,7 +118,9 @@ class TimingResults:
     """The raw measurements of one run and the figures derived from them.
 
     Usable without a trainer: `TimingResults(config=..., environment=...)`, then
-    `mark_failed(...)` and `save(path)` when a run fails before training starts.
+    `mark_failed(...)` and `save(path)` when a run fails before training starts. It is the
+    builder only: reading a file back gives a `RunResults`, since the raw values behind the
+    figures are not all in the file.
     """
 
     def __init__(self, config: dict[str, Any] | None = None,
@@ -299,10 +302,11 @@ class TimingResults:
                 summary[f"{record['name']}_{key}"] = record.get(key)
         return summary
 
-    def save(self, path: str | Path) -> Path:
-        """Validate and write atomically to `path` (a file path)."""
-        from timing_trainer.runtime.atomic import atomic_write_json
+    def to_results(self) -> RunResults:
+        """The results as the file's value (timing_trainer.results.file), to write or compare."""
+        return RunResults(self.to_dict())
 
-        data = self.to_dict()
-        validate_results(data)
-        return atomic_write_json(path, data)
+    def save(self, path: str | Path) -> Path:
+        """Validate and write atomically to `path` (a file path): through `RunResults.write`,
+        the one writer of results files."""
+        return self.to_results().write(path)

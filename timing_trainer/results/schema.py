@@ -3,6 +3,8 @@
 One file per run, in the run's output folder. The thesis's key names (`finetuning_time`,
 `finetuning_time_list`, `inference_time`, `inference_time_list`) keep their meaning so old and new
 runs line up; the rest is added. Torch-free, so the analysis can read and validate results.
+The file is read and written only through `RunResults` (timing_trainer.results.file): every
+write is checked against this schema, and so is every read unless the reader asks for less.
 The figures are declared once, as typed fields, in timing_trainer.results.figures; their properties here
 are derived from it, beside the bookkeeping keys this module declares.
 

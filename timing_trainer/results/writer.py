@@ -1,8 +1,9 @@
 """Writing one run's results: the file, W&B's summary, and the end of the run's lifecycle.
 
 A `ResultsWriter` is what a `TimingTrainer` (rank 0) writes through. Every write validates the
-results (every null figure with its reason), replaces the file atomically and mirrors the
-figures into W&B's summary. While the results say `running`, the writer stays registered with
+results (every null figure with its reason), replaces the file atomically (`TimingResults.save`,
+through `RunResults.write` of timing_trainer.results.file, the file's one writer; the writer keeps
+calling `save` so a test or a script can wrap it) and mirrors the figures into W&B's summary. While the results say `running`, the writer stays registered with
 timing_trainer.runtime.lifecycle, whose exit fallback closes it; `close("finished")` marks the results
 finished and warns once about the figures that could not be computed.
 """

@@ -70,7 +70,12 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def json_text(obj: Any) -> str:
+    """`obj` as the indented JSON every file of the project holds; NaN becomes null so the
+    text stays valid JSON."""
+    return json.dumps(_json_safe(obj), indent=2, sort_keys=False, default=str) + "\n"
+
+
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write `obj` as indented JSON atomically; NaN becomes null so the file stays valid JSON."""
-    text = json.dumps(_json_safe(obj), indent=2, sort_keys=False, default=str) + "\n"
-    return atomic_write_text(path, text)
+    """Write `obj` as indented JSON (`json_text`) atomically."""
+    return atomic_write_text(path, json_text(obj))

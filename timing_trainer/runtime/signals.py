@@ -5,7 +5,7 @@ time limit would leave its results file as it was. Inside `sigterm_as_interrupt(
 raises `Terminated`, a `KeyboardInterrupt`, so every place that records a Ctrl-C (the trainer's
 failure recording, the GLUE program, `timing-trainer run`) records it the same way: status
 `failed`, kind `interrupted`. The exit status then says which signal it was (`exit_status`):
-130 for SIGINT, 143 for SIGTERM (128 + the signal number, the shell's convention).
+130 for SIGINT, 143 for SIGTERM (the shell's convention: `exit_codes.for_signal`).
 
 Only the first SIGTERM raises; later ones are ignored while the interrupted run writes its
 results (SIGKILL still ends it). Outside the main thread nothing is installed (Python delivers

@@ -9,24 +9,15 @@ systems use psutil when it is installed. Otherwise the time is unknown, and the 
 
 from __future__ import annotations
 
-import os
 import time
+
+from timing_trainer.runtime import processes
 
 UNKNOWN_REASON = "process start time unknown on this system (no /proc/self/stat, no psutil)"
 
 
 def _linux_age() -> float | None:
-    try:
-        with open("/proc/self/stat", encoding="ascii") as handle:
-            stat = handle.read()
-        with open("/proc/uptime", encoding="ascii") as handle:
-            uptime = float(handle.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    # The command name (field 2) may hold spaces and parentheses: split after the last ")".
-    fields = stat[stat.rindex(")") + 2:].split()
-    start_ticks = int(fields[19])  # field 22, starttime, counted from field 3 on
-    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    return processes.age_seconds()
 
 
 def _psutil_age() -> float | None:

@@ -18,7 +18,8 @@ import pandas as pd
 
 from timing_trainer.analysis.stats.response import TIME_DEFINITIONS
 from timing_trainer.analysis.stats.result import Analysis
-from timing_trainer.analysis.stats.settings import CV_THRESHOLD, HISTOGRAM_BINS, TASK_SIZE_COLUMN
+from timing_trainer.analysis.stats.settings import HISTOGRAM_BINS, TASK_SIZE_COLUMN
+from timing_trainer.results.measurement import CV_WARNING_THRESHOLD
 
 
 def clean(value: Any) -> Any:
@@ -79,7 +80,7 @@ def _pooled(analysis: Analysis) -> dict[str, Any]:
 def _settings(analysis: Analysis) -> dict[str, Any]:
     return {"random_forest": analysis.forest_settings,
             "task_size_column": TASK_SIZE_COLUMN.get(analysis.kind),
-            "cv_threshold": CV_THRESHOLD, "histogram_bins": HISTOGRAM_BINS,
+            "cv_threshold": CV_WARNING_THRESHOLD, "histogram_bins": HISTOGRAM_BINS,
             "row_order": "canonical (order_key, then a hash of the run's content): figures do "
                          "not depend on the order of the input table"}
 

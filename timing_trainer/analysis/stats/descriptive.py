@@ -1,6 +1,8 @@
-"""Descriptive statistics of the analysed time: quartiles, whiskers, outliers, correlations.
+"""Descriptive statistics of the analysed response: quartiles, whiskers, outliers, correlations.
 
-Pingouin style: a DataFrame and column names in, a tidy DataFrame out.
+Pingouin style: a DataFrame and column names in, a tidy DataFrame out. The response is time or
+energy (`response`): the functions take its column as `time` (the default, "time", is the
+thesis's), and their names say what they compute, not of which response.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ def _box_stats(values: pd.Series) -> dict[str, float]:
     }
 
 
-def describe_time(data: pd.DataFrame, time: str = "time",
+def describe(data: pd.DataFrame, time: str = "time",
                   by: str | Sequence[str] | None = None) -> pd.DataFrame:
-    """Count, mean, quartiles, Tukey whiskers (1.5 IQR) and outlier count; per group if `by`
-    (one column or several). Groups come in sorted order, numbers numerically (8, 16, 32)."""
+    """Count, mean, quartiles, Tukey whiskers (1.5 IQR) and outlier count of the column `time`
+    (the analysed response's); per group if `by` (one column or several). Groups come in sorted
+    order, numbers numerically (8, 16, 32)."""
     if by is None:
         return pd.DataFrame([{"group": "all", **_box_stats(data[time])}])
     keys = [by] if isinstance(by, str) else list(by)
@@ -64,9 +67,11 @@ def outliers(data: pd.DataFrame, time: str = "time") -> pd.DataFrame:
     return data.loc[mask, keep].sort_values(time, ascending=False).reset_index(drop=True)
 
 
-def min_time_per_combination(data: pd.DataFrame, by: Sequence[str] = FACTORS,
+def min_per_combination(data: pd.DataFrame, by: Sequence[str] = FACTORS,
                              time: str = "time") -> pd.DataFrame:
-    """The minimum time over runs of each hyperparameter combination, with the run count."""
+    """The minimum and median of the column `time` (the analysed response's) over the runs of
+    each hyperparameter combination, with the run count: columns `min_<time>`, `median_<time>`
+    (`min_time`, or `min_energy_j` on energy)."""
     grouped = data.dropna(subset=list(by)).groupby(list(by), sort=True)[time]
     out = grouped.agg(min_time="min", median_time="median", n_runs="count").reset_index()
     return out.rename(columns={"min_time": f"min_{time}", "median_time": f"median_{time}"})

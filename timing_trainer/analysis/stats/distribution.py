@@ -15,9 +15,10 @@ import pandas as pd
 from timing_trainer.analysis.stats.settings import HISTOGRAM_BINS, TASK_SIZE_COLUMN
 
 
-def log_time_summary(data: pd.DataFrame, time: str = "time", name: str = "time") -> dict[str, Any]:
-    """count, mean, std, min, quartiles, max of log(time), and the skew of time and log time
-    (`time`: the response's column; `name`: its name in the skew keys, `skew_log_energy`)."""
+def log_summary(data: pd.DataFrame, time: str = "time", name: str = "time") -> dict[str, Any]:
+    """count, mean, std, min, quartiles, max of the log of the response, and the skew of the
+    response and of its log (`time`: the response's column; `name`: its name in the skew keys,
+    `skew_time`, `skew_log_energy`)."""
     values = data[time].dropna().astype("float64")
     values = values[values > 0]
     if values.empty:

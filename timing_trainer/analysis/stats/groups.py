@@ -1,5 +1,5 @@
 """Time grouped the ways the thesis grouped it: its fair-comparison subsets, and the fastest and
-slowest runs (groups by tokens per batch are `descriptive.describe_time(data, by=...)`).
+slowest runs (groups by tokens per batch are `descriptive.describe(data, by=...)`).
 
 Fair comparisons: some runs crashed (ALBERT at length 512 on SST-2; the cased BERT models on
 MRPC at lengths 128 and 256), and XLNet and the cased models ran on some tasks only, so a plain
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from timing_trainer.analysis.stats.descriptive import describe_time
+from timing_trainer.analysis.stats.descriptive import describe
 from timing_trainer.analysis.stats.settings import FASTEST_RUNS
 
 _CRASHED = ["albert-base-v1", "bert-base-cased", "distilbert-base-cased"]
@@ -85,7 +85,7 @@ def fair_comparisons(data: pd.DataFrame, time: str = "time") -> pd.DataFrame:
         if not applies(data, spec):
             continue
         subset = fair_subset(data, spec)
-        table = describe_time(subset, time=time, by=spec["by"]) if len(subset) else pd.DataFrame()
+        table = describe(subset, time=time, by=spec["by"]) if len(subset) else pd.DataFrame()
         if table.empty:
             table = pd.DataFrame([{"count": 0, "note": "no runs in this subset"}])
         table.insert(0, "subset", name)

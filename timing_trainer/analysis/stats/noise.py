@@ -2,11 +2,12 @@
 
 A run repeats its timed iteration (`finetuning_time_list`, `inference_time_list`); their spread
 (standard deviation / mean) says how stable the machine was. For the energy response, the spread
-of the fine-tuning iterations' energies (`energy_cv`, `finetuning_energy_j_list`). The trainer warns above
-`cv_warning_threshold` (0.05 by default); the report says what share of the runs did, the median
-CV and which runs were the noisiest. The loader's `time_cv` column is used when it is there;
-otherwise the CV is computed from the list column of the analysed kind (NaN with fewer than two
-iterations, as the loader does).
+of the fine-tuning iterations' energies (`energy_cv`, `finetuning_energy_j_list`). The trainer
+warns above `cv_warning_threshold` (0.05 by default: `CV_WARNING_THRESHOLD`, declared with the CV
+in `results.measurement`); the report says what share of the runs did, the median CV and which
+runs were the noisiest. The loader's `time_cv` column is used when it is there; otherwise the CV
+is computed from the list column of the analysed kind (NaN with fewer than two iterations, as
+the loader does).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import numpy as np
 import pandas as pd
 
 from timing_trainer.analysis.stats.response import TIME, Response
-from timing_trainer.analysis.stats.settings import CV_THRESHOLD
 from timing_trainer.analysis.table.flat import finite_number
-from timing_trainer.analysis.table.times import variation
+from timing_trainer.results.measurement import CV_WARNING_THRESHOLD, coefficient_of_variation
 
 LIST_COLUMN = {"finetuning": "finetuning_time_list", "inference": "inference_time_list"}
 # The energy response: only fine-tuning repeats its measurement (one energy per iteration);
@@ -31,12 +31,12 @@ NOISIEST = 5
 
 
 def list_cv(values: Any) -> float:
-    """The loader's CV (`times.variation`) of the finite, positive values in a list; NaN below
-    two values."""
+    """The loader's CV (`coefficient_of_variation`, the results file's `*_cv`) of the finite,
+    positive values in a list; NaN below two values."""
     if not isinstance(values, (list, tuple, np.ndarray)):
         return float("nan")
     numbers = [finite_number(v) for v in values if not isinstance(v, str)]
-    cv = variation([n for n in numbers if n is not None and n > 0])
+    cv = coefficient_of_variation([n for n in numbers if n is not None and n > 0])
     return float("nan") if cv is None else cv
 
 
@@ -56,7 +56,7 @@ def run_cvs(data: pd.DataFrame, kind: str, response: Response = TIME) -> pd.Seri
     return data[column].map(list_cv)
 
 
-def noise_summary(data: pd.DataFrame, kind: str, threshold: float = CV_THRESHOLD,
+def noise_summary(data: pd.DataFrame, kind: str, threshold: float = CV_WARNING_THRESHOLD,
                   noisiest: int = NOISIEST, response: Response = TIME) -> dict[str, Any]:
     """Share of runs above `threshold`, the median CV, and the noisiest runs."""
     cv_column, list_column = _columns(kind, response)

@@ -34,7 +34,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from timing_trainer.analysis.table.flat import finite_number, first, is_missing, parse_list
-from timing_trainer.analysis.table.times import variation
+from timing_trainer.analysis.table.times import valid
+from timing_trainer.results.measurement import coefficient_of_variation
 from timing_trainer.results.schema import FINETUNING_ENERGY_KEYS, INFERENCE_ENERGY_KEYS
 
 ENERGY_KEYS = (*FINETUNING_ENERGY_KEYS, *INFERENCE_ENERGY_KEYS, "energy_source")
@@ -132,7 +133,7 @@ def energy_columns(row: dict[str, Any], flat: Mapping[str, Any], kind: str,
     row["energy_j"] = row[ANALYSED_KEY[kind] if kind == "finetuning"
                           else "inference_energy_per_batch_j"]
     row["avg_power_w"] = _power(row, kind)
-    row["energy_cv"] = variation(row["finetuning_energy_j_list"]) if kind == "finetuning" \
-        else None
+    row["energy_cv"] = coefficient_of_variation(valid(row["finetuning_energy_j_list"])) \
+        if kind == "finetuning" else None
     row["energy_unavailable"] = None if row["energy_j"] is not None \
         else why_missing(row, flat, kind)

@@ -23,9 +23,10 @@ from timing_trainer.analysis.table.columns import (
 from timing_trainer.analysis.table.energy_rows import energy_columns
 from timing_trainer.analysis.table.flat import first, is_missing, parse_list
 from timing_trainer.analysis.table.order import ORDER_KEY
-from timing_trainer.analysis.table.times import BAD_TIMES_KEY, clean_times, valid, variation
+from timing_trainer.analysis.table.times import BAD_TIMES_KEY, clean_times, valid
 from timing_trainer.errors import RunsDataWarning, UnknownTaskError
 from timing_trainer.models import short_model_name
+from timing_trainer.results.measurement import coefficient_of_variation
 from timing_trainer.tasks import get_task
 
 
@@ -244,7 +245,8 @@ def _time_columns(row: dict[str, Any], flat: Mapping[str, Any], kind: str, new_s
     if bad:
         row[BAD_TIMES_KEY] = bad  # reported per source and column by the loader
     row["time"] = analysed_time(row, kind, new_style, set(bad))
-    row["time_cv"] = variation(repeats(row, kind, new_style, first(flat, _WARMUP_KEYS)))
+    row["time_cv"] = coefficient_of_variation(
+        valid(repeats(row, kind, new_style, first(flat, _WARMUP_KEYS))))
     for key in ("finetuning_time_list", "inference_time_list"):
         if row[key] is not None:
             row[key] = valid(row[key])

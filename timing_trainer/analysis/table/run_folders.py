@@ -1,15 +1,15 @@
 """Local run folders: every `timing_results.json` under a folder, one row each.
 
 A file that cannot be read as a results object (not JSON, not an object, `config` or another
-section of the wrong type) is counted as an `invalid` run, with one warning for all such files,
-so a sweep folder with one broken run is still analysed. A run that logged to W&B is identified by
-its W&B run id (the results' top-level `wandb_run_id`), so the same run read from W&B too is
-counted once; otherwise by its folder's real path.
+section of the wrong type: `RunResults.read`'s "sections" check, timing_trainer.results.file)
+is counted as an `invalid` run, with one warning for all such files, so a sweep folder with one
+broken run is still analysed. A run that logged to W&B is identified by its W&B run id (the
+results' top-level `wandb_run_id`), so the same run read from W&B too is counted once; otherwise
+by its folder's real path.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from pathlib import Path
@@ -19,11 +19,8 @@ from timing_trainer.analysis.table.flat import flatten
 from timing_trainer.analysis.table.rows import row_from_flat
 from timing_trainer.analysis.table.times import report_bad_times
 from timing_trainer.errors import RunsDataWarning
+from timing_trainer.results.file import RunResults
 from timing_trainer.results.schema import RESULTS_FILENAME
-
-# Sections that must be objects when present, and top-level keys that must be text.
-_OBJECT_KEYS = ("config", "environment", "eval_metrics", "error", "setup_time_parts")
-_TEXT_KEYS = ("status", "created_at", "wandb_run_id")
 
 
 def results_files(folder: Path) -> list[str]:
@@ -51,18 +48,10 @@ def flat_results(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_results(path: str) -> dict[str, Any]:
-    """The results object of `path`; ValueError (or OSError) saying why it is not one."""
-    with open(path, encoding="utf-8") as handle:
-        results = json.load(handle)
-    if not isinstance(results, dict):
-        raise ValueError(f"a JSON {type(results).__name__}, not an object")
-    for key in _OBJECT_KEYS:
-        if results.get(key) is not None and not isinstance(results[key], dict):
-            raise ValueError(f"`{key}` is a {type(results[key]).__name__}, not an object")
-    for key in _TEXT_KEYS:
-        if results.get(key) is not None and not isinstance(results[key], str):
-            raise ValueError(f"`{key}` is a {type(results[key]).__name__}, not text")
-    return results
+    """The results object of `path`, read by the results file's own type at the "sections"
+    level (not the whole schema: old and hand-made files are tabulated too);
+    ResultsValidationError (a ValueError) or OSError saying why it is not one."""
+    return RunResults.read(path, check="sections").data
 
 
 def folder_rows(folder: Path, kind: str, files: list[str] | None = None) -> list[dict[str, Any]]:
@@ -74,7 +63,7 @@ def folder_rows(folder: Path, kind: str, files: list[str] | None = None) -> list
         folder_id = os.path.realpath(run_dir)
         try:
             results = read_results(path)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError) as exc:  # ResultsValidationError is a ValueError
             unreadable.append(f"{path} ({exc})")
             rows.append({"run_id": folder_id, "name": os.path.basename(run_dir),
                          "source": source, "state": "invalid"})

@@ -77,15 +77,6 @@ def _show(value: Any) -> str:
 
 
 def valid(values: Sequence[float | None] | None) -> list[float]:
-    """The entries of a cleaned list that are times (None marks a bad entry)."""
+    """The entries of a cleaned list that are times (None marks a bad entry): what a repeats'
+    CV (`results.measurement.coefficient_of_variation`, the results file's `*_cv`) is of."""
     return [] if values is None else [v for v in values if v is not None]
-
-
-def variation(values: Sequence[float | None] | None) -> float | None:
-    """Coefficient of variation (sample std / mean, as the timing core's `*_cv`); None below 2."""
-    times = valid(values)
-    n = len(times)
-    if n < 2:
-        return None
-    mean = math.fsum(times) / n  # plain floats: `statistics.stdev` is exact and 20x slower
-    return math.sqrt(math.fsum((t - mean) ** 2 for t in times) / (n - 1)) / mean

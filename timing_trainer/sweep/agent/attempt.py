@@ -23,7 +23,7 @@ from timing_trainer.runtime.atomic import atomic_write_json
 from timing_trainer.runtime.masking import mask_argv, mask_mapping, scrub_text, secret_values
 from timing_trainer.sweep.agent.child import Children
 from timing_trainer.sweep.agent.liveness import process_identity
-from timing_trainer.sweep.agent.outcomes import classify, metric_value, read_json
+from timing_trainer.sweep.agent.outcomes import classify, metric_value, read_run_results
 from timing_trainer.sweep.agent.plan import AgentOptions, PlannedRun
 from timing_trainer.sweep.agent.redact import run_secrets, scrub_file
 from timing_trainer.sweep.agent.walltime import wall_split
@@ -132,7 +132,7 @@ class AttemptRunner:
                 started: bool, wall: float) -> None:
         """Classify the ended child, scrub secrets, write the record."""
         log_path = run_dir / LOG_FILE
-        results = read_json(run_dir / RESULTS_FILE)
+        results = read_run_results(run_dir / RESULTS_FILE)
         status, kind, message = classify(returncode, results, log_path, started=started,
                                          stopped=self.children.stopped)
         secrets = run_secrets(run.params, {**os.environ, **self.options.extra_env})

@@ -12,29 +12,14 @@ from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
 from typing import Any
 
-
-def _stat_fields(pid: int) -> list[str] | None:
-    """`/proc/PID/stat` from field 3 (the state) on (Linux), or None where /proc does not tell."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
-    return stat.rsplit(")", 1)[-1].split()
+from timing_trainer.runtime import processes
 
 
 def process_start_marker(pid: int) -> str | None:
     """The process's start time since boot (Linux), or None where /proc does not tell."""
-    fields = _stat_fields(pid)
-    return fields[19] if fields and len(fields) > 19 else None  # field 22 overall
-
-
-def _is_zombie(pid: int) -> bool:
-    fields = _stat_fields(pid)
-    return bool(fields) and fields[0] == "Z"
+    return processes.start_ticks(pid)
 
 
 def pid_alive(pid: int) -> bool:
@@ -47,7 +32,7 @@ def pid_alive(pid: int) -> bool:
         return True
     except OSError:
         return False
-    return not _is_zombie(pid)
+    return not processes.is_zombie(pid)
 
 
 def process_identity(pid: int) -> dict[str, Any]:

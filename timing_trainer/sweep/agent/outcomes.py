@@ -20,6 +20,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from timing_trainer.results.file import RunResults
 from timing_trainer.runtime import exit_codes
 
 INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -28,11 +29,26 @@ INTERRUPT_EXIT_CODES = {exit_codes.SIGINT: signal.SIGINT.name,
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in the agent's own files (records, sweep state), or None when there is
+    none to read. A run's results file has its own reader, `read_run_results`."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
         return data if isinstance(data, dict) else None
     except (OSError, ValueError):
+        return None
+
+
+def read_run_results(path: Path) -> dict[str, Any] | None:
+    """A run's results as its program left them, or None when there are none to read.
+
+    Read by the results file's own type (timing_trainer.results.file) at the "object" level:
+    any JSON object counts, even a partial one, since the program a sweep runs may be a user's
+    own script that writes only `status` and its metric; what the file says is then judged by
+    `classify`, not refused here."""
+    try:
+        return RunResults.read(path, check="object").data
+    except (OSError, ValueError):  # ResultsValidationError is a ValueError
         return None
 
 
