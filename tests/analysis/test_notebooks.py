@@ -20,9 +20,6 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NAMES = ["finetuning_time_analysis", "inference_time_analysis"]
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    return write_run_folders(tmp_path_factory.mktemp("nbruns"), 60, seed=5)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +71,8 @@ def test_fresh_clone_prints_the_command_and_nothing_fails(name, tmp_path, monkey
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_on_generated_runs(name, runs, tmp_path, monkeypatch):
-    text, images = execute(name, tmp_path, monkeypatch, sources=str(runs))
+def test_notebook_runs_on_generated_runs(name, run_folders, tmp_path, monkeypatch):
+    text, images = execute(name, tmp_path, monkeypatch, sources=str(run_folders))
     assert "60 runs" in text and "CV R²" in text and "median CV" in text
     assert "settings:" in text and "MAE" in text and images >= 8, text
     assert "no analysed run carries energy" in text  # the energy cell skips cleanly
@@ -98,8 +95,8 @@ def test_notebook_with_energy(name, metric, energy_runs, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_notebook_metric_energy_without_energy_says_so(runs, tmp_path, monkeypatch):
-    text, images = execute("inference_time_analysis", tmp_path, monkeypatch, sources=str(runs),
+def test_notebook_metric_energy_without_energy_says_so(run_folders, tmp_path, monkeypatch):
+    text, images = execute("inference_time_analysis", tmp_path, monkeypatch, sources=str(run_folders),
                            metric="energy")
     assert "--metric energy: none of the" in text and images == 0 and "runs," not in text
 

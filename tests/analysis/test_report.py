@@ -18,16 +18,14 @@ from timing_trainer.testing.runs import write_run_folders
 SMALL_FOREST = {"n_estimators": 20}
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    return write_run_folders(tmp_path_factory.mktemp("runs"), 80, seed=3)
+RUN_FOLDERS = {"n": 80, "seed": 3}
 
 
-def test_build_report_writes_everything(runs, tmp_path):
+def test_build_report_writes_everything(run_folders, tmp_path):
     """The report of `analyze`: the analysis's sections and, composed above it, the cost
     model's."""
     out = tmp_path / "out"
-    path = full_report.build_report([str(runs)], out, "finetuning", forest_settings=SMALL_FOREST,
+    path = full_report.build_report([str(run_folders)], out, "finetuning", forest_settings=SMALL_FOREST,
                                     k=3)
     assert path == out / "report.md"
     summary_json = json.loads((out / "summary.json").read_text())
@@ -54,10 +52,10 @@ def test_build_report_writes_everything(runs, tmp_path):
     assert f"]({costmodel_report.FIGURE})" in text and (out / costmodel_report.FIGURE).is_file()
 
 
-def test_the_analysis_alone_writes_no_cost_model_section(runs, tmp_path):
+def test_the_analysis_alone_writes_no_cost_model_section(run_folders, tmp_path):
     """The analysis's own report knows nothing of the cost model; further sections are handed
     in, after its own, in their order."""
-    analysis = analyze(load_runs([runs]), forest_settings=SMALL_FOREST, k=2)
+    analysis = analyze(load_runs([run_folders]), forest_settings=SMALL_FOREST, k=2)
     alone = write_outputs(analysis, tmp_path / "alone", plots_on=False).read_text()
     assert "## Cost model" not in alone and "## Random forest" in alone
     sections = [lambda a, out: ("First", f"{a.n_runs} runs in {out.name}"),
@@ -67,7 +65,7 @@ def test_the_analysis_alone_writes_no_cost_model_section(runs, tmp_path):
     assert text.endswith("## First\n\n80 runs in more\n\n## Second\n\ntwo\n")
 
 
-def test_cost_model_section_is_called_and_failures_are_contained(runs, tmp_path, monkeypatch):
+def test_cost_model_section_is_called_and_failures_are_contained(run_folders, tmp_path, monkeypatch):
     calls = []
 
     def section(table, out_dir, kind):
@@ -75,7 +73,7 @@ def test_cost_model_section_is_called_and_failures_are_contained(runs, tmp_path,
         return "COSTMODEL-SECTION-MARKER"
 
     monkeypatch.setattr(costmodel_report, "report_section", section)
-    table = load_runs([runs])
+    table = load_runs([run_folders])
     analysis = analyze(table, forest_settings=SMALL_FOREST, k=2)
     path = full_report.write_outputs(analysis, tmp_path / "a", plots_on=False)
     assert "## Cost model\n\nCOSTMODEL-SECTION-MARKER" in path.read_text()
@@ -99,9 +97,9 @@ def test_few_runs_still_give_a_report(tmp_path):
     assert "Not fitted" in path.read_text()
 
 
-def test_cli_analyze(runs, tmp_path, capsys):
+def test_cli_analyze(run_folders, tmp_path, capsys):
     out = tmp_path / "cli"
-    code = main(["analyze", str(runs), "--kind", "inference", "--out", str(out), "--no-plots",
+    code = main(["analyze", str(run_folders), "--kind", "inference", "--out", str(out), "--no-plots",
                  "--folds", "3", "--forest-folds", "0", "--forest-trees", "10"])
     assert code == 0
     printed = capsys.readouterr().out
@@ -118,9 +116,9 @@ def test_cli_analyze(runs, tmp_path, capsys):
     assert data["settings"]["task_size_column"] == "n_eval"
 
 
-def test_cli_forest_options_change_the_settings(runs, tmp_path, capsys):
+def test_cli_forest_options_change_the_settings(run_folders, tmp_path, capsys):
     out = tmp_path / "cli"
-    assert main(["analyze", str(runs), "--out", str(out), "--no-plots", "--forest-folds", "0",
+    assert main(["analyze", str(run_folders), "--out", str(out), "--no-plots", "--forest-folds", "0",
                  "--forest-trees", "10", "--forest-depth", "3", "--forest-test-size", "0.25"]) == 0
     rf = json.loads((out / "summary.json").read_text())["random_forest"]
     assert rf["settings"]["max_depth"] == 3 and rf["settings"]["test_size"] == 0.25
@@ -130,10 +128,10 @@ def test_cli_forest_options_change_the_settings(runs, tmp_path, capsys):
 
 @pytest.mark.parametrize("option", [["--forest-depth", "0"], ["--forest-test-size", "1.5"],
                                     ["--forest-trees", "0"]])
-def test_cli_bad_forest_option_is_one_line(runs, tmp_path, option):
+def test_cli_bad_forest_option_is_one_line(run_folders, tmp_path, option):
     import subprocess
 
-    proc = subprocess.run([sys.executable, "-m", "timing_trainer", "analyze", str(runs), "--out",
+    proc = subprocess.run([sys.executable, "-m", "timing_trainer", "analyze", str(run_folders), "--out",
                            str(tmp_path / "o"), *option], capture_output=True, text=True,
                           env={**os.environ, "MPLBACKEND": "Agg"}, timeout=120)
     assert proc.returncode == 2
@@ -148,14 +146,14 @@ def test_cli_bad_source_is_one_line_error(tmp_path, capsys):
     assert len(err) == 1 and "no such file or folder" in err[0]
 
 
-def test_a_whole_report_never_imports_torch_or_transformers(runs, tmp_path):
+def test_a_whole_report_never_imports_torch_or_transformers(run_folders, tmp_path):
     """A laptop with pandas alone can analyse a sweep: nothing on the report's path loads torch."""
     import subprocess
 
     code = (
         "import sys\n"
         "from timing_trainer.commands.main import main\n"
-        f"assert main(['analyze', {str(runs)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+        f"assert main(['analyze', {str(run_folders)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n"
         "print('LOADED=' + ','.join(m for m in ('torch', 'transformers') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -31,9 +31,7 @@ RTE_SWEEP = ROOT / "sweeps" / "sweep_rte_cased.yaml"
 NOT_MEASUREMENTS = [np.inf, -np.inf, np.nan, 0.0, -3.0, 1e300, MAX_SECONDS * 2, "inf"]
 
 
-@pytest.fixture(scope="module")
-def runs():
-    return synthetic_runs(noise=0.1, seed=4, tasks=("rte", "mrpc", "cola", "stsb")).head(60)
+RUNS = {"noise": 0.1, "seed": 4, "tasks": ("rte", "mrpc", "cola", "stsb"), "head": 60}
 
 
 def one_error_line(proc: subprocess.CompletedProcess) -> str:

@@ -29,10 +29,8 @@ MODELS = ("bert-base-uncased", "distilbert-base-uncased", "albert-base-v1", "xln
 CPU_ONLY = "no readable RAPL counter (/sys/class/powercap not present)"
 
 
-@pytest.fixture(scope="module")
-def runs():
-    """Runs whose energy is each model's power x the run's time, with 3% noise."""
-    return with_energy(synthetic_runs(models=MODELS, noise=0.02, seed=7), noise=0.03, seed=7)
+# Runs whose energy is each model's power x the run's time, with 3% noise.
+RUNS = {"models": MODELS, "noise": 0.02, "seed": 7, "energy": {"noise": 0.03, "seed": 7}}
 
 
 @pytest.fixture(scope="module")

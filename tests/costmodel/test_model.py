@@ -16,9 +16,6 @@ NO_EFFECTS = CostModelConfig(prior_sd={"architecture": 1e-4, "model_key": 1e-4,
 MODELS = ("bert-base-uncased", "distilbert-base-uncased", "roberta-base", "albert-base-v1")
 
 
-@pytest.fixture(scope="module")
-def runs():
-    return synthetic_runs(noise=0.03, seed=1)
 
 
 def test_fit_recovers_the_prices_of_the_formula():

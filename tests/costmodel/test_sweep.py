@@ -20,9 +20,7 @@ from timing_trainer.testing.costs import synthetic_runs, true_time
 SWEEP = SMALL_SWEEP.replace("  num_train_epochs:", "  bf16:\n    values: [false, true]\n  num_train_epochs:")
 
 
-@pytest.fixture(scope="module")
-def runs():
-    return synthetic_runs(noise=0.02, seed=4)
+RUNS = {"noise": 0.02, "seed": 4}
 
 
 @pytest.fixture(scope="module")
