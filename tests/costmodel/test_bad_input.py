@@ -1,4 +1,4 @@
-"""`predict` under bad input (issue 11, issue 9 item 5): times that are not measurements, sources
+"""`predict` under bad input: times that are not measurements, sources
 that cannot be read, runaway sweep files, `--only`, extrapolation, running and copied runs."""
 
 from __future__ import annotations

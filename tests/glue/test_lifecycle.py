@@ -1,4 +1,4 @@
-"""The GLUE program's results lifecycle (issue 9): `running` until its last evaluation, SIGTERM
+"""The GLUE program's results lifecycle: `running` until its last evaluation, SIGTERM
 as an interrupt (exit 143), a SIGKILLed run left `running`, the process start-up as setup part
 `startup`, W&B without a login in one line, and every figure with dynamic padding."""
 
