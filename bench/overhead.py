@@ -129,7 +129,7 @@ def hook_cost_per_step(opts, dataset, initial_state, output_dir, calls=2000, rep
     timing = TimingTrainer(model=model, args=TimingTrainingArguments(**common))
     iteration = TrainIteration(Stopwatch(), BatchCounter(model.config, training=True))
     iteration.started = True  # the clock is running: the hooks take their steady-state path
-    timing._iteration = iteration
+    timing.timing_iteration = iteration
     batch = {key: torch.stack([dataset[i][key] for i in range(opts.batch_size)])
              for key in ("input_ids", "attention_mask")}  # the mask sum is counted too
 
@@ -149,7 +149,7 @@ def hook_cost_per_step(opts, dataset, initial_state, output_dir, calls=2000, rep
         return best
 
     cost = per_call(timing, True) - per_call(plain, False)
-    timing._iteration = None
+    timing.timing_iteration = None
     return max(cost, 0.0)
 
 

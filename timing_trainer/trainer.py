@@ -47,10 +47,14 @@ from timing_trainer.errors import TimingNoiseWarning
 from timing_trainer.results.figures import EVAL_LIST_KEYS, EVAL_METRIC_KEYS, TRAIN_METRIC_KEYS
 from timing_trainer.results.flops import peak_tflops
 from timing_trainer.results.measurement import is_noisy
-from timing_trainer.results.recorder import TrainerResults, check_output_dir, quiet_wandb_train_end
+from timing_trainer.results.recorder import TrainerResults, check_output_dir
 from timing_trainer.results.run_results import TimingResults, is_metric_key
 from timing_trainer.results.summary_line import evaluate_line, train_line
-from timing_trainer.results.wandb_logging import WandbReporter, reports_to_wandb
+from timing_trainer.results.wandb_logging import (
+    WandbReporter,
+    quiet_wandb_train_end,
+    reports_to_wandb,
+)
 from timing_trainer.runtime import distributed
 from timing_trainer.runtime.distributed import on_main_process
 from timing_trainer.runtime.environment import collect_environment, precision_of
@@ -96,22 +100,13 @@ class TimingTrainer(Trainer):
         self._results = TrainerResults(self, self._wandb, config_defaults=self._base_config)
         self._user_optimizer = self.optimizer
         self._user_scheduler = self.lr_scheduler
-        self._iteration: TrainIteration | None = None
+        # Read by the clock hooks at every step event: plain attributes, no call on the timed path.
+        self.timing_iteration: TrainIteration | None = None  # the iteration being timed, or None
         self._eval_timing: EvalLoopTiming | None = None
-        self._gate = EvalSaveGate()
-        self.add_callback(self._gate)
+        self.eval_save_gate = EvalSaveGate()  # evaluation and saving off the clock
+        self.add_callback(self.eval_save_gate)
         install_clock_hooks(self, reseed=self._reseed)
         self._results.check_wandb_login()
-
-    @property
-    def timing_iteration(self) -> TrainIteration | None:
-        """The fine-tuning iteration being timed (None outside one): the clock hooks read it."""
-        return self._iteration
-
-    @property
-    def eval_save_gate(self) -> EvalSaveGate:
-        """The callback keeping evaluation and saving (logging too, in the warm-up) off the clock."""
-        return self._gate
 
     # --- results -----------------------------------------------------------------------------
     def save_timing_results(self, path: str | Path | None = None) -> Path:
@@ -163,7 +158,7 @@ class TimingTrainer(Trainer):
             set_seed(self.args.seed)
 
     def training_step(self, model, inputs, *args: Any, **kwargs: Any):
-        iteration = self._iteration
+        iteration = self.timing_iteration
         if iteration is not None:
             iteration.counter.add(inputs)  # shapes, and a queued attention-mask sum
         return super().training_step(model, inputs, *args, **kwargs)
@@ -222,14 +217,14 @@ class TimingTrainer(Trainer):
         steps = self.timing_options.timing_warmup_steps
         if steps:
             self.timing_results.add_setup_time("warmup", run_warmup(self, steps, call))
-        self._gate.closed = not self.timing_options.eval_and_save_while_timing
+        self.eval_save_gate.closed = not self.timing_options.eval_and_save_while_timing
         runs = []
         try:
             for index in range(iters):
                 self._restore_initial_state(snapshot)
                 runs.append(self._timed_iteration(index, iters, call))
         finally:
-            self._gate.closed = False
+            self.eval_save_gate.closed = False
         return self._record_training(runs)
 
     def _timed_iteration(self, index: int, iters: int, call: Any):
@@ -238,12 +233,12 @@ class TimingTrainer(Trainer):
             Stopwatch.for_device(self.args.device, barrier=distributed.barrier,
                                  probe=self.energy_meter.read),
             BatchCounter(getattr(self.model, "config", None), training=True))
-        self._iteration = iteration
+        self.timing_iteration = iteration
         try:
             with quiet_wandb_train_end(self.callback_handler.callbacks, index < iters - 1):
                 output = call()
         finally:
-            self._iteration = None
+            self.timing_iteration = None
         if iteration.elapsed is None:
             raise RuntimeError("no training step ran: the training data or max_steps give "
                                "zero optimizer steps")

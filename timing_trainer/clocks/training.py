@@ -85,11 +85,8 @@ class ClockedTrainer(Protocol):
     """What the clock hooks read of a trainer. `timing_iteration` is read at every event, not
     once: the trainer sets it for each timed run and clears it afterwards (None: untimed)."""
 
-    @property
-    def callback_handler(self) -> CallbackHandler: ...
-
-    @property
-    def timing_iteration(self) -> TrainIteration | None: ...
+    callback_handler: CallbackHandler
+    timing_iteration: TrainIteration | None
 
 
 def install_clock_hooks(trainer: ClockedTrainer, reseed: Callable[[], None]) -> None:

@@ -43,11 +43,8 @@ class WarmupTrainer(Protocol):
 
     args: TrainingArguments
 
-    @property
-    def callback_handler(self) -> CallbackHandler: ...
-
-    @property
-    def eval_save_gate(self) -> EvalSaveGate: ...
+    callback_handler: CallbackHandler
+    eval_save_gate: EvalSaveGate
 
 
 @contextmanager

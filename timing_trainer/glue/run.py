@@ -268,11 +268,11 @@ class GlueRun:
         return trainer
 
     def _print_summary(self, path: Any) -> None:
-        """The run's one line (`summary_line.train_line`'s form for a whole program run)."""
-        from timing_trainer.results.summary_line import train_line
+        """The run's one line (`summary_line.program_line`)."""
+        from timing_trainer.results.summary_line import program_line
 
         data = self.trainer.timing_results.to_dict()
-        print(train_line(data, path, program=PROG, task=self.task.display_name))
+        print(program_line(data, path, PROG, self.task.display_name))
 
 
 def _finish_wandb_run() -> None:

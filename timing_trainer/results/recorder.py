@@ -96,10 +96,7 @@ class TrainerResults:
         if not self._owner.is_world_process_zero():
             return
         self._reporter.update_config(self.wandb_config())
-        if self.writes_file():
-            self.save()  # also updates the W&B summary
-        else:
-            self._writer.write(None)
+        self._write()
 
     @contextmanager
     def failure_recorded(self) -> Iterator[None]:
@@ -123,14 +120,17 @@ class TrainerResults:
             if results.status != "failed":
                 message = NOT_LOGGED_IN if is_login_failure(exc) else failure_message(exc)
                 results.mark_failed(classify_error(exc), message)
-            if not self._owner.is_world_process_zero():
-                return
-            if self.writes_file():
-                self.save()
-            else:
-                self._writer.write(None)
+            if self._owner.is_world_process_zero():
+                self._write()
         except Exception as inner:  # noqa: BLE001 - the original error matters more
             logger.warning("could not record the failure in the timing results: %s", inner)
+
+    def _write(self) -> None:
+        """The file (which also updates W&B's summary), or W&B's summary alone without one."""
+        if self.writes_file():
+            self.save()
+        else:
+            self._writer.write(None)
 
     def results_path(self, path: str | Path | None = None) -> Path:
         """`path` (a file or a folder), or the default file in `args.output_dir`."""
@@ -176,23 +176,3 @@ def check_output_dir(output_dir: Any) -> None:
                                 f"({exc.strerror or exc})") from exc
     if not os.access(output_dir, os.W_OK):
         raise ResultsWriteError(f"output folder {output_dir} is not writable")
-
-
-@contextmanager
-def quiet_wandb_train_end(callbacks: list[Any], silenced: bool) -> Iterator[None]:
-    """transformers' W&B callback logs a model artifact at every train end: while `silenced`
-    (every timed iteration but the last) its `on_train_end` does nothing."""
-    from transformers.integrations import WandbCallback  # the class the Trainer adds
-
-    wandb_callbacks = [cb for cb in callbacks if isinstance(cb, WandbCallback)] if silenced else []
-    for callback in wandb_callbacks:
-        callback.on_train_end = _noop_event
-    try:
-        yield
-    finally:
-        for callback in wandb_callbacks:
-            del callback.on_train_end
-
-
-def _noop_event(*args: Any, **kwargs: Any) -> None:
-    return None

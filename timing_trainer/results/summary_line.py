@@ -2,7 +2,7 @@
 `timing-trainer run`), and the one line a program prints when its whole run has ended (the GLUE
 program, `timing_trainer.glue`): the key figures and where the results file is. Pure formatting.
 
-The two train lines differ on purpose and come from one function (`train_line`, `program`): a
+The two train lines differ on purpose (`train_line`, `program_line`), sharing their parts: a
 script's line follows each `train()` call, with units scaled to the figure, the iterations' CV
 and the throughput (what tuning a script needs); the program's line sums up a finished run, the
 task's name first, fixed units (s, ms/batch) that compare across a sweep's logs, and the
@@ -32,19 +32,10 @@ def _energy(data: dict[str, Any]) -> list[str]:
     return [f"{data['finetuning_energy_j']:.1f} J ({data.get('energy_source')})"]
 
 
-def train_line(data: dict[str, Any], path: Any, *, program: str | None = None,
-               task: str | None = None) -> str:
-    """The figures of a run's `train()` (`data`: the results, `to_dict()`) in one line.
-
-    Without `program`, a script's line after `train()`: `timing-trainer: train [sst2]:
-    finetuning_time 1.234 s (min of 3, CV 2.1%), ...; results: P` (the task from the run's
-    config). With `program`, that program's line for the whole finished run, `task` (the task's
-    display name) first:
-    `timing_trainer.glue: RTE, finetuning_time 12.346 s (min of 3), 250.0 J (nvml),
-    inference_time 12.30 ms/batch, eval_accuracy 0.6500; results: P`.
-    """
-    if program is not None:
-        return _program_line(data, path, program, task)
+def train_line(data: dict[str, Any], path: Any) -> str:
+    """The figures of a run's `train()` (`data`: the results, `to_dict()`) in one line, a
+    script's line after `train()`: `timing-trainer: train [sst2]: finetuning_time 1.234 s
+    (min of 3, CV 2.1%), ...; results: P` (the task from the run's config)."""
     times = data.get("finetuning_time_list") or []
     parts = [f"finetuning_time {_seconds(data.get('finetuning_time'))} (min of {len(times)}"
              + (f", CV {data['finetuning_time_cv']:.1%})" if data.get("finetuning_time_cv")
@@ -59,8 +50,10 @@ def train_line(data: dict[str, Any], path: Any, *, program: str | None = None,
     return f"{head}: " + ", ".join(parts) + f"; {_where(path)}"
 
 
-def _program_line(data: dict[str, Any], path: Any, program: str, task: str | None) -> str:
-    """`train_line`'s form for a program's whole run (see there)."""
+def program_line(data: dict[str, Any], path: Any, program: str, task: str | None) -> str:
+    """A program's line for its whole finished run, `task` (the task's display name) first:
+    `timing_trainer.glue: RTE, finetuning_time 12.346 s (min of 3), 250.0 J (nvml),
+    inference_time 12.30 ms/batch, eval_accuracy 0.6500; results: P`."""
     parts = [task] if task else []
     if data.get("finetuning_time") is not None:
         n = len(data.get("finetuning_time_list") or [])

@@ -23,6 +23,8 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from timing_trainer.errors import WandbNotLoggedInError
@@ -201,3 +203,23 @@ def _loggable(key: str, value: Any) -> bool:
     if is_secret_name(key):
         return False
     return isinstance(value, (str, int, float, bool, type(None), list, tuple, dict))
+
+
+@contextmanager
+def quiet_wandb_train_end(callbacks: list[Any], silenced: bool) -> Iterator[None]:
+    """transformers' W&B callback logs a model artifact at every train end: while `silenced`
+    (every timed iteration but the last) its `on_train_end` does nothing."""
+    from transformers.integrations import WandbCallback  # the class the Trainer adds
+
+    wandb_callbacks = [cb for cb in callbacks if isinstance(cb, WandbCallback)] if silenced else []
+    for callback in wandb_callbacks:
+        callback.on_train_end = _noop_event
+    try:
+        yield
+    finally:
+        for callback in wandb_callbacks:
+            del callback.on_train_end
+
+
+def _noop_event(*args: Any, **kwargs: Any) -> None:
+    return None

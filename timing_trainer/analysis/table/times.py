@@ -1,4 +1,4 @@
-"""Which times are believable, and how noisy a run's repeats were.
+"""Which times are believable: finite seconds in a sane range, anything else read as missing.
 
 A time is a finite number of seconds, above zero and at most `MAX_SECONDS`. Anything else
 (`Infinity`, `NaN` in a results file, `inf` text in an export cell, `1e300`, 0, a negative value)
