@@ -17,7 +17,8 @@ fi
 "$VENV/bin/python" -m pip install -q "transformers==${LOWEST_TRANSFORMERS}" -e ".[test]"
 "$VENV/bin/python" -c "import transformers; assert transformers.__version__ == '${LOWEST_TRANSFORMERS}', transformers.__version__"
 "$VENV/bin/python" -m pytest -q -n auto -p no:cacheprovider \
-    tests/test_trainer.py tests/test_patch.py \
+    tests/test_trainer.py tests/test_patch.py tests/test_patch_in_place.py \
+    tests/test_trainer_features.py \
     tests/glue/test_arguments.py tests/glue/test_run.py tests/glue/test_validation.py \
     tests/glue/test_data.py tests/glue/test_tokenization.py tests/glue/test_metrics.py \
     tests/commands/test_demo.py tests/sweep/test_macros.py tests/sweep/test_runs.py

@@ -129,6 +129,7 @@ def hook_cost_per_step(opts, dataset, initial_state, output_dir, calls=2000, rep
     timing = TimingTrainer(model=model, args=TimingTrainingArguments(**common))
     iteration = TrainIteration(Stopwatch(), BatchCounter(model.config, training=True))
     iteration.started = True  # the clock is running: the hooks take their steady-state path
+    iteration.stopwatch.start()
     timing.timing_iteration = iteration
     batch = {key: torch.stack([dataset[i][key] for i in range(opts.batch_size)])
              for key in ("input_ids", "attention_mask")}  # the mask sum is counted too
@@ -136,7 +137,7 @@ def hook_cost_per_step(opts, dataset, initial_state, output_dir, calls=2000, rep
     def per_call(trainer, count):
         handler, args, control = trainer.callback_handler, trainer.args, trainer.control
         state = trainer.state
-        state.global_step, state.max_steps = 0, 10**9
+        state.global_step, state.max_steps = 1, 10**9  # a step with no save or evaluation due
         best = float("inf")
         for _ in range(repeats):
             start = time.perf_counter()

@@ -11,11 +11,13 @@ import pytest
 import torch
 import transformers
 import transformers.trainer
+from helpers.tiny import tiny_bert, token_dataset
+from transformers import TrainingArguments
 
 from timing_trainer import patch_trainer, unpatch_trainer
+from timing_trainer.instrument.methods import is_timed
 from timing_trainer.patch import is_patched
 from timing_trainer.results.schema import RESULTS_FILENAME, validate_results
-from timing_trainer.trainer import TimingTrainer
 
 torch.set_num_threads(1)
 SCRIPT = Path(__file__).parent / "scripts" / "plain_script.py"
@@ -31,8 +33,9 @@ def _always_unpatch():
 def test_unmodified_script_gets_timed(tmp_path):
     patched = patch_trainer(finetuning_iters=2, inference_warmup_batches=0,
                             cv_warning_threshold=10.0)
-    assert transformers.Trainer is patched and transformers.trainer.Trainer is patched
-    assert issubclass(patched, TimingTrainer) and issubclass(patched, ORIGINAL)
+    # in place: the class object every name is bound to, its methods wrapped
+    assert transformers.Trainer is patched is ORIGINAL and transformers.trainer.Trainer is ORIGINAL
+    assert is_timed(ORIGINAL.train) and is_timed(ORIGINAL.evaluate)
     namespace = runpy.run_path(str(SCRIPT))  # the script imports Trainer after the patch
     metrics = namespace["main"](str(tmp_path))
     assert "eval_accuracy" in metrics and "eval_inference_time" in metrics
@@ -44,21 +47,21 @@ def test_unmodified_script_gets_timed(tmp_path):
     assert "eval_accuracy" in data["eval_metrics"]
 
 
-def test_unpatch_restores_the_original_objects():
-    original_module_attr = transformers.trainer.Trainer
+def test_unpatch_restores_the_original_objects(tmp_path):
+    before = dict(ORIGINAL.__dict__)
     patch_trainer(finetuning_iters=2)
     patch_trainer(finetuning_iters=4)  # patching twice keeps the true originals
-    assert transformers.Trainer._default_timing_options.finetuning_iters == 4
-    assert is_patched()
+    trainer = ORIGINAL(model=tiny_bert(), args=TrainingArguments(str(tmp_path), report_to=[]),
+                       train_dataset=token_dataset(8))
+    assert trainer.timing_options.finetuning_iters == 4  # the last patch's options
+    assert is_patched() and ORIGINAL.__dict__["train"] is not before["train"]
     unpatch_trainer()
-    assert transformers.Trainer is ORIGINAL
-    assert transformers.trainer.Trainer is original_module_attr
-    from transformers import Trainer
-
-    assert Trainer is ORIGINAL
-    assert not is_patched()
+    after = dict(ORIGINAL.__dict__)
+    assert after.keys() == before.keys()
+    assert all(after[name] is before[name] for name in before)  # by identity
+    assert not is_patched() and not is_timed(ORIGINAL.train)
     unpatch_trainer()  # a no-op when not patched
-    assert transformers.Trainer is ORIGINAL
+    assert dict(ORIGINAL.__dict__) == before
 
 
 def test_bad_options_leave_transformers_alone():

@@ -105,13 +105,13 @@ def test_train_metrics_and_results_file(tmp_path):
     assert set(parts) == {"model_load", "warmup", "train_setup"}
     assert metrics["setup_time"] == pytest.approx(sum(parts.values()))
 
-    eval_metrics = trainer.evaluate()
-    assert "eval_accuracy" in eval_metrics and "eval_inference_time" in eval_metrics
-
     path = tmp_path / "out" / RESULTS_FILENAME
-    assert json.loads(path.read_text())["status"] == "running"  # until the run has ended
+    assert json.loads(path.read_text())["status"] == "running"  # until its evaluation
     with pytest.warns(UnavailableFiguresWarning, match="peak TFLOP/s unknown for this CPU"):
-        assert trainer.finish_timing_results() == path
+        eval_metrics = trainer.evaluate()  # after a completed train(): the run is finished
+    assert "eval_accuracy" in eval_metrics and "eval_inference_time" in eval_metrics
+    assert json.loads(path.read_text())["status"] == "finished"
+    assert trainer.finish_timing_results() == path  # nothing left to do
     data = json.loads(path.read_text())
     validate_results(data)
     assert data["status"] == "finished"
@@ -169,33 +169,6 @@ def test_predict_is_timed(tmp_path):
     assert trainer.timing_results.evaluations[0].name == "test"
 
 
-def test_evaluation_and_saving_are_off_while_timing(tmp_path):
-    class Counter(TrainerCallback):
-        evaluations = 0
-        saves = 0
-
-        def on_evaluate(self, *args, **kwargs):
-            Counter.evaluations += 1
-
-        def on_save(self, *args, **kwargs):
-            Counter.saves += 1
-
-    args = _args(tmp_path, finetuning_iters=1, eval_strategy="steps", eval_steps=2,
-                 save_strategy="steps", save_steps=2)
-    trainer = TimingTrainer(model=tiny_bert(), args=args, train_dataset=token_dataset(24),
-                            eval_dataset=token_dataset(8), callbacks=[Counter()])
-    trainer.train()
-    assert Counter.evaluations == 0 and Counter.saves == 0
-    assert not list((tmp_path / "out").glob("checkpoint-*"))
-
-    args = _args(tmp_path, finetuning_iters=1, eval_strategy="steps", eval_steps=2,
-                 eval_and_save_while_timing=True)
-    trainer = TimingTrainer(model=tiny_bert(), args=args, train_dataset=token_dataset(24),
-                            eval_dataset=token_dataset(8), callbacks=[Counter()])
-    trainer.train()
-    assert Counter.evaluations > 0
-
-
 class EventCounter(TrainerCallback):
     """Every event a callback sees, and the step counter at each step end."""
 
@@ -225,8 +198,12 @@ def test_warmup_is_invisible_to_callbacks_and_counters(tmp_path):
     # Two timed iterations of 3 steps each; the 4 warm-up steps are nowhere.
     assert counter.events.count("train_begin") == 2 and counter.events.count("train_end") == 2
     assert counter.steps == [1, 2, 3, 1, 2, 3]
-    assert counter.events.count("log") == 2 * 3 + 2  # a loss line per step, a summary per run
-    assert trainer.timing_results.evaluations == []  # the warm-up never evaluates
+    # a loss line per step, an evaluation line per step, a summary per run
+    assert counter.events.count("log") == 2 * 3 * 2 + 2
+    # the warm-up never evaluates; each timed run evaluates at each of its steps, named by step
+    evaluations = trainer.timing_results.evaluations
+    assert [(e.iteration, e.step) for e in evaluations] == [(1, 1), (1, 2), (1, 3),
+                                                             (2, 1), (2, 2), (2, 3)]
     assert trainer.state.global_step == 3 and trainer.args.max_steps == -1
     assert trainer.timing_results.setup_time_parts["warmup"] > 0
     assert trainer.timing_results.config["timing_warmup_steps"] == 4

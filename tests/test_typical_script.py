@@ -72,7 +72,7 @@ def test_patch_trainer_with_a_tokenizer_prints_a_line_per_call(tmp_path, capfd):
     assert all(line.endswith(f"results: {tmp_path / RESULTS_FILENAME}") for line in lines)
     data = _results(tmp_path)
     assert data["config"]["task_name"] == "sst2"
-    assert data["status"] == "running"  # the script's process has not ended
+    assert data["status"] == "finished"  # evaluate() after a completed train()
     assert_every_figure(data)
 
 

@@ -8,12 +8,15 @@ as they did before the family existed, so that callers who catch `ValueError` ke
 The few errors outside the family are not bad input: a failure with another exit status
 (`ThesisDataError`), a measurement that cannot be taken (`EnergyUnavailable`), a misuse inside
 the program (`StopwatchError`), a file system that refuses a write (`ResultsWriteError`, an
-`OSError`), a W&B login missing at run time (`WandbNotLoggedInError`).
+`OSError`), a W&B login missing at run time (`WandbNotLoggedInError`). `FileSystemError` is
+both: a write the file system refused, reported as one line with exit status 2.
 
 The warnings share `TimingTrainerWarning`, so a script can filter them all at once.
 """
 
 from __future__ import annotations
+
+import errno
 
 
 class TimingTrainerError(Exception):
@@ -52,12 +55,21 @@ class YamlBoundError(TimingTrainerError, ValueError):
     """A YAML document whose aliases expand beyond the bound, or refer to themselves."""
 
 
+class YamlDuplicateKeyError(TimingTrainerError, ValueError):
+    """A YAML mapping that names one key twice (`yaml.safe_load` would keep the last silently)."""
+
+
 class ResultsValidationError(TimingTrainerError, ValueError):
     """A results object does not match the results schema."""
 
 
 class RunsLoadError(TimingTrainerError, ValueError):
     """A source cannot be read at all (missing file, required column absent, bad W&B path)."""
+
+
+class CompareError(TimingTrainerError, ValueError):
+    """`analyze --compare`/`--compare-by` cannot compare: a factor no run records or with one
+    level, levels that do not exist, no configuration on both sides."""
 
 
 class WandbUnavailable(RunsLoadError):
@@ -88,6 +100,34 @@ class ResultsWriteError(OSError):
     """The results file could not be written (the output folder is missing or not writable)."""
 
 
+class FileSystemError(TimingTrainerError, OSError):
+    """The file system refused a file the program writes (a full disk, a read-only mount, a name
+    too long, no permission): one line naming the path and the errno's name, exit status 2, no
+    traceback. Raised by timing_trainer.runtime.atomic (nothing half-written is left behind);
+    an `OSError` too, with `errno`, `strerror` and `filename`, so callers that catch `OSError`
+    keep working."""
+
+    def __init__(self, path: object, errno_: int | None, strerror: str | None, doing: str = "write"):
+        super().__init__(errno_, strerror, str(path))
+        self.path = str(path)
+        self.doing = doing
+
+    @property
+    def errno_name(self) -> str:
+        return errno.errorcode.get(self.errno or 0, "unknown error")
+
+    def __str__(self) -> str:
+        return f"cannot {self.doing} {self.path!r}: {self.strerror or 'error'} ({self.errno_name})"
+
+    def __reduce__(self):  # pickles (to a pool's parent) with its own arguments
+        return (type(self), (self.path, self.errno, self.strerror, self.doing))
+
+
+class WandbModeError(TimingTrainerError, ValueError):
+    """`WANDB_MODE` is set to a value W&B does not know (`WANDB_MODE=bogus`): one line naming the
+    variable and the values the installed wandb accepts, exit status 2, before any work."""
+
+
 NOT_LOGGED_IN = ("W&B is not logged in: run `wandb login` (or set WANDB_API_KEY), or set "
                  "WANDB_MODE=offline to log locally; report_to none turns W&B off")
 
@@ -109,6 +149,14 @@ class TimingNoiseWarning(TimingTrainerWarning):
 
 class UnavailableFiguresWarning(TimingTrainerWarning):
     """Some figures of a finished run could not be computed; `unavailable` says why."""
+
+
+class TimingNotAppliedWarning(TimingTrainerWarning):
+    """A Trainer subclass's `train` never reached `Trainer.train`: its fine-tuning is untimed."""
+
+
+class OutputFolderInUseError(TimingTrainerError):
+    """Another process is running a timed run in the same output folder."""
 
 
 class RunsDataWarning(TimingTrainerWarning):

@@ -1,34 +1,43 @@
-"""Bring the timings to an unmodified script: `patch_trainer()` before it builds its Trainer.
+"""Bring the timings to an unmodified script: `patch_trainer()`, anywhere before `train()`.
 
     import timing_trainer
     timing_trainer.patch_trainer(finetuning_iters=3)
     runpy.run_path("run_glue.py", run_name="__main__")   # or import and call its main()
 
-`transformers.Trainer` (and `transformers.trainer.Trainer`) become a `TimingTrainer` subclass
-carrying the given options, so `Trainer(...)`, `train()` and `evaluate()` in the script are timed
-and `timing_results.json` lands in its `output_dir`. Each `train()` and `evaluate()` prints one
-summary line on stderr (the key figures and the results file); `tags={"task_name": "rte"}` puts
-values into every result's config (the analysis groups runs by them). `unpatch_trainer()` puts the original class
-objects back (identity, not copies). Limits: a script that imported `Trainer` before the patch
-keeps the original, and subclasses defined before the patch (Seq2SeqTrainer, ...) are untouched.
+The patch is in place: `transformers.Trainer`'s own construction, `train`, `evaluate`,
+`predict` and evaluation loop are wrapped on the class object (timing_trainer.instrument), so
+every name bound to it (`from transformers import Trainer` before the patch), every subclass
+defined before or after it (`Seq2SeqTrainer`, TRL's `SFTTrainer`, a script's own), and a
+notebook that imported `transformers` first are all timed. Trainers built from then on write
+their results into `output_dir` (one file each, timing_trainer.results.placement) and print one
+summary line per `train()` and `evaluate()` on stderr; `tags={"task_name": "rte"}` puts values
+into every result's config (the analysis groups runs by them). `unpatch_trainer()` puts the
+original functions back (identity, not copies) and finishes the results still running.
+A Trainer built before the patch stays untimed; a subclass whose `train` never calls
+`Trainer.train` gets one warning (TimingNotAppliedWarning).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 from timing_trainer.arguments import TimingOptions
 
-# (module, attribute) -> the original object, while patched.
-_ORIGINALS: dict[tuple[str, str], Any] = {}
-_TARGETS = (("transformers", "Trainer"), ("transformers.trainer", "Trainer"))
+_MISSING = object()
+# Trainer attribute -> its original value (or _MISSING), while patched.
+_ORIGINALS: dict[str, Any] = {}
+# What trainers built under the patch get; the writers of their runs (finished at unpatch).
+_SETTINGS: dict[str, Any] = {}
+_WRITERS: list[Any] = []
+_ADDED = ("save_timing_results", "finish_timing_results")
 
 
-def _module(name: str):
-    import importlib
+def _trainer_class() -> type:
+    from transformers.trainer import Trainer
 
-    return importlib.import_module(name)
+    return Trainer
 
 
 def is_patched() -> bool:
@@ -37,7 +46,7 @@ def is_patched() -> bool:
 
 def patch_trainer(finetuning_iters: int = 3, tags: Mapping[str, Any] | None = None,
                   **timing_options: Any) -> type:
-    """Replace `transformers.Trainer` by a timing subclass; returns that class.
+    """Time every `transformers.Trainer` built from now on; returns the (patched) class.
 
     Keyword arguments are the `TimingOptions` fields (`timing_warmup_steps`,
     `inference_warmup_batches`, `peak_tflops`, `cv_warning_threshold`,
@@ -45,27 +54,41 @@ def patch_trainer(finetuning_iters: int = 3, tags: Mapping[str, Any] | None = No
     config. Patching twice replaces the options; `unpatch_trainer()` still restores the originals.
     """
     options = TimingOptions(finetuning_iters=finetuning_iters, **timing_options)  # validates
-    tags = _checked_tags(tags)
-    from timing_trainer.trainer import TimingTrainer  # imports the original Trainer first
+    _SETTINGS.update(options=options, tags=_checked_tags(tags))
+    # TimingTrainer's class body wraps Trainer's methods: it must see the originals first.
+    import timing_trainer.trainer  # noqa: F401
+    from timing_trainer.instrument import methods
 
+    trainer = _trainer_class()
     if not _ORIGINALS:
-        for module_name, attribute in _TARGETS:
-            _ORIGINALS[(module_name, attribute)] = getattr(_module(module_name), attribute)
+        names = ("__init__", *methods.TIMED_METHODS, *_ADDED)
+        _ORIGINALS.update({name: trainer.__dict__.get(name, _MISSING) for name in names})
+        trainer.__init__ = _patched_init(_ORIGINALS["__init__"])
+        for name in methods.TIMED_METHODS:
+            if _ORIGINALS[name] is not _MISSING:
+                setattr(trainer, name, methods.timed_method(name, _ORIGINALS[name]))
+        for name in _ADDED:
+            setattr(trainer, name, getattr(methods, name))
+    return trainer
 
-    patched = type(
-        "TimingTrainer",
-        (TimingTrainer,),
-        {
-            "_default_timing_options": options,
-            "_default_tags": tags,
-            "_print_summary_lines": True,
-            "__module__": __name__,
-            "__doc__": "transformers.Trainer, timed by timing-trainer (installed by patch_trainer).",
-        },
-    )
-    for module_name, attribute in _TARGETS:
-        setattr(_module(module_name), attribute, patched)
-    return patched
+
+def _patched_init(original: Any) -> Any:
+    """`Trainer.__init__`, then the timing (a TimingTrainer attaches its own, with its options)."""
+    from timing_trainer.instrument import methods
+    from timing_trainer.instrument.timing import before_init
+    from timing_trainer.trainer import constructor_args
+
+    @functools.wraps(original)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(type(self), "_attaches_timing", False):
+            original(self, *args, **kwargs)
+            return
+        before_init(constructor_args(args, kwargs))
+        original(self, *args, **kwargs)
+        methods.time_trainer(self, _SETTINGS["options"], _SETTINGS["tags"], print_lines=True,
+                             on_new_writer=lambda results: _WRITERS.append(results.writer))
+
+    return __init__
 
 
 def _checked_tags(tags: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -77,7 +100,19 @@ def _checked_tags(tags: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def unpatch_trainer() -> None:
-    """Put the original `transformers.Trainer` objects back; a no-op when not patched."""
-    for (module_name, attribute), original in list(_ORIGINALS.items()):
-        setattr(_module(module_name), attribute, original)
+    """Put `transformers.Trainer`'s original functions back and finish every result a patched
+    trainer left running (a notebook's kernel never exits); a no-op when not patched."""
+    if not _ORIGINALS:
+        return
+    trainer = _trainer_class()
+    for name, original in _ORIGINALS.items():
+        if original is _MISSING:
+            if name in trainer.__dict__:
+                delattr(trainer, name)
+        else:
+            setattr(trainer, name, original)
     _ORIGINALS.clear()
+    writers, _WRITERS[:] = list(_WRITERS), []
+    for writer in writers:
+        if writer.path is not None and writer.results.status == "running":
+            writer.close("finished")

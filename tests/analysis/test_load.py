@@ -329,7 +329,7 @@ def test_rows_come_in_one_order_whatever_the_file_order(tmp_path):
             (folder / "timing_results.json").write_text(json.dumps(runs[index]))
     first, second = load_runs([tmp_path / "a"]), load_runs([tmp_path / "b"])
     assert first["name"].tolist() != sorted(first["name"])  # not simply by name or path
-    provenance = ["run_id", "source", "name"]
+    provenance = ["run_id", "source", "name", "folder"]
     pd.testing.assert_frame_equal(first.drop(columns=provenance),
                                   second.drop(columns=provenance))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from timing_trainer.analysis.notebook import MAKE_DEFAULT, SOURCES_ENV, TREES_ENV
-from timing_trainer.testing.runs import write_run_folders
+from timing_trainer.testing.runs import demo_like_results, write_results, write_run_folders
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NAMES = ["finetuning_time_analysis", "inference_time_analysis"]
@@ -111,6 +111,20 @@ def test_notebook_reproduces_the_thesis(kind, thesis_runs_dir, tmp_path, monkeyp
     n = {"finetuning": 291, "inference": 267}[kind]
     r2 = {"finetuning": "R² = 0.9836", "inference": "R² = 0.9197"}[kind]
     assert f"{n} analysed" in text and r2 in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_compares_the_demo_runs_split_by_model(name, tmp_path, monkeypatch):
+    """The comparison section on runs of the demo's grid: both tiny models ran every
+    configuration, the uncased one in 0.8 of the time."""
+    runs = write_results(tmp_path / "runs", demo_like_results(runs_per_configuration=2))
+    text, images = execute(name, tmp_path / "nb", monkeypatch, sources=str(runs))
+    shapes = 8 if name.startswith("finetuning") else 4  # inference: one evaluation batch size
+    assert (f"model=tiny-uncased against model=tiny-cased: {shapes} configurations on both "
+            "sides") in text
+    assert "time ratio model=tiny-uncased / model=tiny-cased: 0.7" in text, text
+    assert images >= 9
 
 
 def test_default_source_is_found_from_the_notebooks_folder(tmp_path, monkeypatch):

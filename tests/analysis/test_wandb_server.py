@@ -23,7 +23,7 @@ from timing_trainer.analysis.table.wandb_client import ApiHandle
 from timing_trainer.errors import RunsDataWarning, RunsLoadError
 from timing_trainer.testing.runs import synthetic_results
 
-PROVENANCE = ["source", "name", "sweep", "created_at"]  # where a run was read, not what it is
+PROVENANCE = ["source", "name", "folder", "sweep", "created_at"]  # where a run was read, not what it is
 
 
 def results_14(with_wandb_id: bool = True) -> list[dict]:

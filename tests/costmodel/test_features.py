@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 import pytest
+from helpers.costmodel_runs import feature_row
 
 from timing_trainer.costmodel.features import (
     architecture_of,
@@ -16,15 +17,7 @@ from timing_trainer.costmodel.features import (
     step_terms,
 )
 
-
-def _row(**kw):
-    base = {"run_id": "r", "state": "finished", "task": "rte", "model": "bert-base-uncased",
-            "model_name_or_path": "bert-base-uncased", "max_seq_length": 128, "batch_size": 8,
-            "eval_batch_size": 16, "num_train_epochs": 1.0, "precision": "fp32",
-            "world_size": None, "n_train": 2490, "n_eval": 277, "device": "cpu",
-            "gpu_name": None, "time": 100.0}
-    base.update(kw)
-    return base
+_row = feature_row
 
 
 def test_bert_base_linear_flops_by_hand():

@@ -87,7 +87,7 @@ def test_joules_per_iteration_and_per_evaluation_with_a_fake_gpu(tmp_path, fake_
     assert len(fake_gpu.reads) == 1 + 2 * 3 + 2
     (begin, end), = _read_windows(fake_gpu)[-1:]
     data = _file(tmp_path)
-    assert data["schema_version"] == 3 and data["status"] == "running"
+    assert data["schema_version"] == 3 and data["status"] == "finished"  # evaluated after train()
     assert evaluation["eval_inference_energy_j"] == data["inference_energy_j"]
     assert data["inference_energy_j"] == pytest.approx(GPU_WATTS * (end - begin), abs=0.002)
     assert end - begin >= data["inference_total_time"]

@@ -2,8 +2,9 @@
 
 Every case runs through `main()` with stderr captured and `load_model` replaced by a function
 that fails the test (the one exception: a `--max_seq_length` too short for the tokenizer's
-special tokens needs the tokenizer, and is caught right after loading, before tokenization). A
-representative set runs again as real processes, as a sweep agent sees them.
+special tokens needs the tokenizer, and is caught once it loads, before the model:
+test_max_seq_length.py). A representative set runs again as real processes, as a sweep agent
+sees them.
 """
 
 from __future__ import annotations

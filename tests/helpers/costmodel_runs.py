@@ -78,3 +78,14 @@ def predict(*args: str, limit_mb: int | None = None) -> subprocess.CompletedProc
     return subprocess.run([sys.executable, "-m", "timing_trainer.commands.main", "predict", *args],
                           capture_output=True, text=True, timeout=120, env=env,
                           preexec_fn=bound if limit_mb else None)
+
+
+def feature_row(**kw):
+    """One runs-table row of a BERT-base RTE run on a CPU, as the cost model's features read it;
+    keyword arguments replace its values."""
+    base = {"run_id": "r", "state": "finished", "task": "rte", "model": "bert-base-uncased",
+            "model_name_or_path": "bert-base-uncased", "max_seq_length": 128, "batch_size": 8,
+            "eval_batch_size": 16, "num_train_epochs": 1.0, "precision": "fp32",
+            "world_size": None, "n_train": 2490, "n_eval": 277, "device": "cpu",
+            "gpu_name": None, "time": 100.0}
+    return {**base, **kw}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from timing_trainer.results.reasons import NOT_MEASURED
 from timing_trainer.results.schema import FINETUNING_ENERGY_KEYS, INFERENCE_ENERGY_KEYS
 
@@ -33,9 +35,11 @@ ENERGY_FIGURES = {*FINETUNING_ENERGY_KEYS, *INFERENCE_ENERGY_KEYS, "energy_sourc
 
 
 def cpu_unavailable(peak_known: bool, energy: bool = False) -> set[str]:
-    """The figures a CPU run cannot have: peak memory (CUDA only), MFU without a peak, and
-    energy without a readable counter (no RAPL: this project's machines)."""
-    expected = {"peak_memory_train_bytes", "peak_memory_eval_bytes", "wandb_run_id"}
+    """The figures a CPU run cannot have: MFU without a peak, energy without a readable counter
+    (no RAPL: this project's machines), and peak memory where no /proc tells the peak RSS."""
+    expected = {"wandb_run_id"}
+    if not os.path.exists("/proc/self/status"):
+        expected |= {"peak_memory_train_bytes", "peak_memory_eval_bytes"}
     if not energy:
         expected |= ENERGY_FIGURES
     return expected if peak_known else expected | {"peak_tflops", "mfu_train", "mfu_eval"}

@@ -47,9 +47,12 @@ def test_one_coefficient_of_variation_for_the_trainer_and_the_analysis():
     assert coefficient_of_variation([0.0, 0.0]) is None and Measurement([0.0, 0.0]).cv is None
 
 
-def test_single_value_has_zero_spread():
+def test_a_single_value_has_no_spread_to_report():
     m = Measurement([2.0])
-    assert m.std == 0.0 and m.cv == 0.0 and m.median == 2.0
+    assert m.cv is None and m.median == 2.0  # not 0.0, which would read as "no noise"
+    summary = m.summary("finetuning_time")
+    assert summary["finetuning_time_cv"] is None and summary["finetuning_time_std"] is None
+    assert summary["finetuning_time"] == 2.0
 
 
 def test_drop_warmup_and_slicing():

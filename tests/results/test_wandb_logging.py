@@ -39,9 +39,10 @@ def test_offline_run_carries_the_figures(tmp_path):
                             compute_metrics=accuracy)
     trainer.timing_results.config.update({"task_name": "mnli", "max_seq_length": 16})
     trainer.train()
-    trainer.evaluate()
-    trainer.evaluate(eval_dataset=token_dataset(8, seed=2), metric_key_prefix="eval_mm")
     assert dict(wandb.run.summary)["status"] == "running"
+    trainer.evaluate()  # after a completed train(): the run is finished, later ones add to it
+    trainer.evaluate(eval_dataset=token_dataset(8, seed=2), metric_key_prefix="eval_mm")
+    assert dict(wandb.run.summary)["status"] == "finished"
     trainer.finish_timing_results()
     summary = dict(wandb.run.summary)
     run_dir = os.path.dirname(wandb.run.dir)

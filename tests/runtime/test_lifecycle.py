@@ -1,5 +1,6 @@
-"""A results file never lies: `running` until the run has ended, `finished` only then, `failed`
-(never `finished`) when the process ends on an exception, an interrupt or a SIGTERM."""
+"""A results file never lies: `running` until the run has ended, `finished` only then (an
+evaluation after a completed training, `finish_timing_results()`, a normal exit), `failed` (never
+`finished`) when the process ends on an exception, an interrupt or a SIGTERM while it is open."""
 
 import json
 import os
@@ -44,9 +45,13 @@ def test_sigterm_becomes_an_interrupt_inside_the_block():
 @pytest.mark.parametrize("mode,status,kind,code", [
     ("finish", "finished", None, 0),
     ("exit", "finished", None, 0),  # the exit fallback: the interpreter ended normally
-    ("raise", "failed", "exception", 1),
-    ("interrupt", "failed", "interrupted", -signal.SIGINT),  # Python ends by SIGINT itself
+    # evaluate() after a completed train() finished the run: a later error does not undo it
+    ("raise", "finished", None, 1),
+    ("interrupt", "finished", None, -signal.SIGINT),  # Python ends by SIGINT itself
     ("sys-exit-3", "finished", None, 3),  # measurements complete; the exit status is the script's
+    # the run was still open (no evaluation yet): the way the process ended is the outcome
+    ("raise-after-train", "failed", "exception", 1),
+    ("interrupt-after-train", "failed", "interrupted", -signal.SIGINT),
 ])
 def test_how_a_library_run_ends_is_what_the_file_says(tmp_path, mode, status, kind, code):
     proc = subprocess.run([sys.executable, str(SCRIPTS / "lifecycle_script.py"),

@@ -3,7 +3,8 @@ in one of several ways.
 
 Usage: python lifecycle_script.py OUTPUT_DIR MODE
 MODE: finish (calls finish_timing_results), exit (just ends), raise (an unhandled exception after
-evaluating), interrupt (an unhandled KeyboardInterrupt), sys-exit-3 (sys.exit(3)).
+evaluating), interrupt (an unhandled KeyboardInterrupt), sys-exit-3 (sys.exit(3)); with the
+suffix `-after-train` the script ends that way before it evaluates.
 """
 
 import os
@@ -24,7 +25,10 @@ def main(output_dir: str, mode: str) -> None:
     trainer = TimingTrainer(model=tiny_bert(), args=args, train_dataset=token_dataset(16),
                             eval_dataset=token_dataset(8, seed=1))
     trainer.train()
-    trainer.evaluate()
+    if mode.endswith("-after-train"):
+        mode = mode.removesuffix("-after-train")
+    else:
+        trainer.evaluate()
     print("MEASURED", flush=True)
     if mode == "finish":
         trainer.finish_timing_results()

@@ -11,6 +11,7 @@ from timing_trainer.errors import CliError, SweepFileError
 from timing_trainer.sweep.agent.plan import run_key
 from timing_trainer.sweep.config.runs import expand_runs, grid_size, load_sweep_file
 from timing_trainer.sweep.config.spec import all_sweeps
+from timing_trainer.sweep.config.version import run_basis
 
 GRID = {
     "method": "grid",
@@ -71,8 +72,18 @@ def test_bayes_cannot_be_expanded():
 
 def test_run_keys_are_stable_and_distinct():
     runs = expand_runs(GRID)
-    assert len({run_key(r) for r in runs}) == len(runs)
-    assert run_key({"a": 1, "b": 2}) == run_key({"b": 2, "a": 1})
+    basis = run_basis(GRID)
+    assert len({run_key(r, basis) for r in runs}) == len(runs)
+    assert run_key({"a": 1, "b": 2}, basis) == run_key({"b": 2, "a": 1}, basis)
+
+
+def test_a_run_key_covers_the_command_not_only_the_parameters():
+    """Adding `--max_steps=1` to the command, or another program, is another run."""
+    params = {"a": 1}
+    changed = {**GRID, "command": ["${env}", "${interpreter}", "${program}", "--max_steps=1",
+                                   "${args}"]}
+    keys = {run_key(params, run_basis(c)) for c in (GRID, changed, {**GRID, "program": "b.py"})}
+    assert len(keys) == 3
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ from timing_trainer.analysis.stats import (
     accuracy,
     alternatives,
     anova,
+    bootstrap,
     descriptive,
     distribution,
     forest,
@@ -44,6 +45,7 @@ from timing_trainer.analysis.stats import (
 )
 from timing_trainer.analysis.stats.energy_check import energy_notes, require_energy
 from timing_trainer.analysis.stats.frame import analysis_frame
+from timing_trainer.analysis.stats.hardware import environment_table
 from timing_trainer.analysis.stats.response import (
     ENERGY,
     TIME_DEFINITIONS,
@@ -99,6 +101,7 @@ def _models(data: pd.DataFrame, kind: str, response: Response, options: Analysis
 def _descriptive(data: pd.DataFrame, kind: str, response: Response) -> dict[str, Any]:
     """The descriptive sections' figures of the response (`Analysis` fields)."""
     column = response.column
+    intervals = bootstrap.configuration_intervals(data, kind, response)
     correlations = descriptive.correlations(data, descriptive.correlation_columns(response))
     return {
         "describe": descriptive.describe(data, time=column),
@@ -113,7 +116,9 @@ def _descriptive(data: pd.DataFrame, kind: str, response: Response) -> dict[str,
         "fair_left_out": groups.fair_subsets_left_out(data),
         "fastest": groups.extreme_runs(data, time=column),
         "slowest": groups.extreme_runs(data, fastest=False, time=column),
-        "noise": noise.noise_summary(data, kind, response=response),
+        "noise": {**noise.noise_summary(data, kind, response=response),
+                  "repeats_needed": bootstrap.repeats_needed(intervals)},
+        "intervals": intervals,
         "power": power.power_by_model(power.energy_time_pairs(data, kind)),
     }
 
@@ -166,6 +171,7 @@ def analyze(table: pd.DataFrame, kind: str | None = None,
         alternatives=models["alternatives"], **_descriptive(data, kind, response),
         **_anova(data, response), **_quality(data, response, notes), notes=notes,
         forest_settings=kind_forest_settings(kind, options.forest_settings),
+        **dict(zip(("environment", "environment_missing"), environment_table(table))),
     )
 
 
@@ -204,7 +210,8 @@ def build_report(sources: list[str], out_dir: str | os.PathLike, kind: str = "fi
     options = options_with(options, overrides)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = load_runs(sources, kind, cache_dir=options.cache_dir)
+        table = load_runs(sources, kind, cache_dir=options.cache_dir,
+                          all_versions=options.all_versions)
     messages = [str(w.message) for w in caught]
     analysis = analyze(table, kind, options)
     analysis.data_warnings = messages

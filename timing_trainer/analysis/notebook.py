@@ -94,3 +94,27 @@ def forest_trees(default: int = 500) -> int:
 def fmt(value, digits: int = 4) -> str:
     """A score for printing: `n/a` where it could not be computed (too few runs)."""
     return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def compare_split(analysis, factor: str = "model"):
+    """The notebooks' comparison section: the analysed runs split by `factor` (its two levels
+    with the most runs), configuration by configuration, as `analyze --compare-by` does; None
+    after printing why where there is nothing to compare (one level, no shared configuration)."""
+    from timing_trainer.analysis.report.compare import ratio_text
+    from timing_trainer.analysis.side_by_side import split_by
+    from timing_trainer.analysis.stats.compare import compare
+    from timing_trainer.errors import CompareError
+
+    counts = analysis.data[factor].dropna().astype(str).value_counts()
+    levels = tuple(sorted(counts.index[:2]))
+    try:
+        names, a, b = split_by(analysis.data, factor, levels if len(levels) == 2 else None)
+    except CompareError as exc:
+        print(f"no comparison: {exc}")
+        return None
+    comparison = compare(a, b, analysis.kind, names=names, factor=factor)
+    print(f"{names[1]} against {names[0]}: {len(comparison.pairs)} configurations on both "
+          f"sides, matched on {', '.join(comparison.keys['matched'])}; only {names[0]}: "
+          f"{len(comparison.only[names[0]])}, only {names[1]}: {len(comparison.only[names[1]])}")
+    print(f"time ratio {names[1]} / {names[0]}: {ratio_text(comparison.overall['time'])}")
+    return comparison

@@ -39,7 +39,9 @@ class AnalysisOptions:
     0 skips the forest's CV). `forest_settings`: overrides of the kind's forest settings
     (`max_depth`, `test_size`, `n_estimators`, `random_state`, `split_seed`; None values keep the
     kind's, `stats.settings.forest_settings`). `n_jobs`: cores for the forest (-1: all).
-    `cache_dir`: the W&B runs cache (None: the default). `plots_on`: write the PNG plots.
+    `cache_dir`: the W&B runs cache (None: the default). `all_versions`: every version of a
+    sweep whose runs folder holds several, not only the current one. `plots_on`: write the PNG
+    plots.
     `sections`: further sections of `report.md`, after the analysis's own, in their order.
     """
 
@@ -49,6 +51,7 @@ class AnalysisOptions:
     forest_settings: Mapping[str, Any] | None = None
     n_jobs: int | None = -1
     cache_dir: str | os.PathLike | None = None
+    all_versions: bool = False
     plots_on: bool = True
     sections: Sequence[Section] = ()
 

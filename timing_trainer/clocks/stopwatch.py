@@ -85,6 +85,10 @@ class Stopwatch:
     interval: at start after the synchronize and before the clock, at stop after the clock.
     So it covers the same device work and its own cost is not timed (`probe_at_start`,
     `probe_at_stop`; see timing_trainer.energy).
+
+    `pause()`/`resume()` take a stretch out of the interval (an evaluation or a checkpoint
+    inside the training loop), synchronized like the ends; `paused_seconds` and `pauses` say
+    what was taken out, and `pause_probes` the probe readings around each stretch.
     """
 
     def __init__(
@@ -99,9 +103,13 @@ class Stopwatch:
         self._barrier = barrier
         self._probe = probe
         self._started_at: float | None = None
+        self._paused_at: float | None = None
         self.elapsed: float | None = None
         self.probe_at_start: Any = None
         self.probe_at_stop: Any = None
+        self.paused_seconds = 0.0
+        self.pauses = 0
+        self.pause_probes: list[tuple[Any, Any]] = []
 
     @classmethod
     def for_device(cls, device: Any, clock: Clock = time.perf_counter,
@@ -121,27 +129,58 @@ class Stopwatch:
         self._sync()
         self.elapsed = None
         self.probe_at_stop = None
+        self.paused_seconds, self.pauses, self.pause_probes = 0.0, 0, []
         self.probe_at_start = self._probe() if self._probe is not None else None
         self._started_at = self._clock()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def _read_end(self) -> tuple[float, Any]:
+        """Synchronize, align the ranks, read the clock, then the probe (its cost untimed)."""
+        self._sync()
+        if self._barrier is not None:
+            self._barrier()
+        now = self._clock()
+        return now, self._probe() if self._probe is not None else None
+
+    def pause(self) -> None:
+        """Take what follows out of the interval, until `resume()`."""
+        if self._started_at is None or self._paused_at is not None:
+            raise StopwatchError("only a running, unpaused stopwatch can pause")
+        self._paused_at, probe = self._read_end()
+        self.pause_probes.append((probe, None))
+
+    def resume(self) -> None:
+        if self._paused_at is None:
+            raise StopwatchError("stopwatch was not paused")
+        if self._barrier is not None:
+            self._barrier()
+        self._sync()
+        probe = self._probe() if self._probe is not None else None
+        now = self._clock()
+        self.pause_probes[-1] = (self.pause_probes[-1][0], probe)
+        self.paused_seconds += now - self._paused_at
+        self.pauses += 1
+        self._paused_at = None
 
     def stop(self) -> float:
         if self._started_at is None:
             raise StopwatchError("stopwatch was not started")
-        self._sync()
-        if self._barrier is not None:
-            self._barrier()
-        stopped_at = self._clock()
-        if self._probe is not None:
-            self.probe_at_stop = self._probe()  # after the clock: its cost is not timed
-        self.elapsed = stopped_at - self._started_at
+        if self._paused_at is not None:
+            self.resume()
+        stopped_at, self.probe_at_stop = self._read_end()
+        self.elapsed = stopped_at - self._started_at - self.paused_seconds
         self._started_at = None
         return self.elapsed
 
     def reset(self) -> None:
         """Forget a running or finished timing (a restarted loop starts the clock afresh)."""
-        self._started_at = None
+        self._started_at = self._paused_at = None
         self.elapsed = None
         self.probe_at_start = self.probe_at_stop = None
+        self.paused_seconds, self.pauses, self.pause_probes = 0.0, 0, []
 
     def __enter__(self) -> Stopwatch:
         self.start()
@@ -258,20 +297,35 @@ class SyncedHostIntervalTimer(HostIntervalTimer):
         super().stop()
 
 
-# --- peak device memory of a timed region: CUDA's allocator statistics (None elsewhere) ---
+# --- peak memory of a timed region: CUDA's allocator statistics; on a CPU, the process's peak
+# resident set (Linux's VmHWM); None elsewhere ---
 
 
 def reset_peak_memory(device: Any) -> None:
-    if device_type(device) == "cuda":
+    """Start a region's peak: CUDA's allocator statistics, or the process's VmHWM on a CPU (where
+    Linux does not permit that reset, the peak counts from the process's start; the results'
+    environment says which, `cpu_peak_memory`)."""
+    kind = device_type(device)
+    if kind == "cuda":
         import torch
 
         torch.cuda.reset_peak_memory_stats(device)
+    elif kind == "cpu":
+        from timing_trainer.runtime.processes import reset_peak_rss
+
+        reset_peak_rss()
 
 
 def peak_memory(device: Any) -> int | None:
-    """Bytes at the allocator's peak since the last reset, on CUDA; None on other devices."""
-    if device_type(device) == "cuda":
+    """Bytes at the peak since the last reset: CUDA's allocator's, or on a CPU the process's
+    resident set (None without /proc); None on other devices."""
+    kind = device_type(device)
+    if kind == "cuda":
         import torch
 
         return int(torch.cuda.max_memory_allocated(device))
+    if kind == "cpu":
+        from timing_trainer.runtime.processes import peak_rss_bytes
+
+        return peak_rss_bytes()
     return None

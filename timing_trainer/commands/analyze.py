@@ -1,5 +1,7 @@
 """`timing-trainer analyze SOURCE... [--kind finetuning|inference] [--metric time|energy]
---out DIR`: its flags, its checks, what it prints, and the report it writes.
+--out DIR`: its flags, its checks, what it prints, and the report it writes; `analyze --compare
+A B` and `analyze SOURCE... --compare-by FACTOR` write the compare report instead
+(`analysis.side_by_side`).
 
 The report holds the analysis's sections, then the cost model's. The analysis
 (`timing_trainer.analysis`) and the cost model (`timing_trainer.costmodel`) are sibling packages
@@ -95,9 +97,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """The `analyze` parser with its flags; the caller sets what runs it (`func`)."""
     parser = subparsers.add_parser("analyze", help="analyse runs and write a report",
                                    description=DESCRIPTION)
-    parser.add_argument("sources", nargs="+", metavar="SOURCE",
+    parser.add_argument("sources", nargs="*", metavar="SOURCE",
                         help="run folder, CSV/XLSX export (or folder of them), or wandb:ENTITY/"
                              "PROJECT[/SWEEP_ID]")
+    parser.add_argument("--compare", nargs=2, metavar=("A", "B"), default=None,
+                        help="compare two sources configuration by configuration (ratios B/A "
+                             "of time, throughput, energy): compare.md in --out")
+    parser.add_argument("--compare-by", metavar="FACTOR[=A,B]", default=None,
+                        help="compare the SOURCEs' runs split by a factor: platform, precision, "
+                             "torch_compile, lora_r, transformers_version, torch_version, "
+                             "model, ...; with more than two levels name two (model=A,B)")
     parser.add_argument("--kind", choices=("finetuning", "inference"), default=None,
                         help="which time to analyse (inference: batch_size = evaluation batch "
                              "size); default finetuning, or the --thesis analysis")
@@ -113,6 +122,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="cache for W&B runs (default: $TIMING_TRAINER_WANDB_CACHE or "
                              "~/.cache/timing-trainer/wandb)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument("--all-versions", action="store_true",
+                        help="a sweep's runs folder that holds runs of several versions of the "
+                             "sweep: analyse them all (default: the current version's)")
     parser.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validations")
     parser.add_argument("--forest-folds", type=int, default=None,
                         help="k for the random forest only (each fold re-fits 500 trees; 0 skips "
@@ -155,7 +167,7 @@ def analysis_options(args: argparse.Namespace) -> AnalysisOptions:
         raise CliError("--forest-folds must be 0 (no cross-validation) or at least 2")
     return AnalysisOptions(metric=args.metric, k=args.folds, forest_k=args.forest_folds,
                            forest_settings=forest_options(args), cache_dir=args.cache_dir,
-                           plots_on=not args.no_plots)
+                           all_versions=args.all_versions, plots_on=not args.no_plots)
 
 
 def _figure(value) -> str:
@@ -199,9 +211,57 @@ def check_out(out: Path) -> None:
         raise CliError(f"--out {out}: cannot write there ({exc.strerror or exc})") from exc
 
 
+def check_compare(args: argparse.Namespace) -> bool:
+    """Whether this is a comparison; the combinations that make no sense are one line, exit 2."""
+    if args.compare and args.sources:
+        raise CliError("give --compare A B or SOURCE..., not both (SOURCE... --compare-by "
+                       "FACTOR splits one set of runs)")
+    if args.compare and args.compare_by:
+        raise CliError("--compare A B compares two sources; --compare-by splits SOURCE...: "
+                       "give one of them")
+    if not (args.compare or args.sources):
+        raise CliError("give SOURCE... to analyse, or --compare A B")
+    comparing = bool(args.compare or args.compare_by)
+    if comparing and (args.thesis or args.metric != "time"):
+        raise CliError("--compare and --compare-by report time, throughput and energy side by "
+                       "side; leave out --thesis and --metric")
+    return comparing
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """`--compare A B` or `--compare-by FACTOR`: the compare report and its headline."""
+    from timing_trainer.analysis.report.compare import ratio_text
+    from timing_trainer.analysis.side_by_side import compare_by, compare_sources, parse_compare_by
+
+    kind = args.kind or "finetuning"
+    split = parse_compare_by(args.compare_by) if args.compare_by else None
+    check_out(args.out)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if split:
+            comparison, report = compare_by(args.sources, *split, args.out, kind,
+                                            cache_dir=args.cache_dir,
+                                            plots_on=not args.no_plots)
+        else:
+            comparison, report = compare_sources(*args.compare, args.out, kind,
+                                                 cache_dir=args.cache_dir,
+                                                 plots_on=not args.no_plots)
+    for message in dict.fromkeys(str(w.message) for w in caught
+                                 if issubclass(w.category, UserWarning)):
+        print(f"warning: {message}", file=sys.stderr)
+    a, b = comparison.names
+    print(f"{len(comparison.pairs)} configurations on both sides; only {a}: "
+          f"{len(comparison.only[a])}, only {b}: {len(comparison.only[b])}")
+    print(f"  time {b} / {a}: {ratio_text(comparison.overall['time'])}")
+    print(f"report: {report}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Check the flags, then `build_report`, and print the headline figures; bad input is one
     line, exit 2, before anything is loaded."""
+    if check_compare(args):
+        return run_compare(args)
     options = analysis_options(args)
     args.sources, args.kind = resolve_sources(args.sources, args.kind, args.thesis)
     check_out(args.out)

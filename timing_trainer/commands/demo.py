@@ -41,6 +41,9 @@ def register(subparsers) -> None:
                         help="W&B mode of the runs (default offline)")
     parser.add_argument("--no-report", action="store_true", help="skip the analysis report")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--force", action="store_true",
+                        help="run the demo sweep in a demo/runs that holds runs of an earlier "
+                             "version of it (those stay; the report reads the current ones)")
     parser.set_defaults(func=run_demo)
 
 
@@ -101,7 +104,7 @@ def run_demo(args: argparse.Namespace) -> int:
     extra_env.setdefault("TOKENIZERS_PARALLELISM", "false")
     options = AgentOptions(
         runs_dir=runs_dir, count=args.count, wandb_mode=args.wandb, cwd=base,
-        extra_env=extra_env, progress=not args.no_progress,
+        extra_env=extra_env, progress=not args.no_progress, force=args.force,
     )
     outcome = LocalAgent(config, options, sweep_file=str(sweep_file)).run()
     if outcome.interrupted:

@@ -165,6 +165,8 @@ def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]], rates
 def run(args: argparse.Namespace) -> int:
     """Checks, load, fit: warnings collected and printed once each, one line apiece, before
     the result; on a refusal only its one line is printed."""
+    if args.k < 2:
+        raise CliError(f"--k {args.k}: k-fold cross-validation needs at least 2 folds")
     rates = _checked_rates(args)
     only = _checked_only(args) if args.sweep else {}
     with warnings.catch_warnings(record=True) as caught:

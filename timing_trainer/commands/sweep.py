@@ -8,7 +8,7 @@ from pathlib import Path
 
 from timing_trainer.errors import CliError
 from timing_trainer.runtime import exit_codes
-from timing_trainer.sweep.agent.plan import WANDB_MODES
+from timing_trainer.sweep.agent.plan import DEFAULT_FAIL_FAST, WANDB_MODES
 
 
 def register(subparsers) -> None:
@@ -18,7 +18,8 @@ def register(subparsers) -> None:
         description="Run every run of a sweep YAML as a subprocess, in W&B's order, with W&B's "
         "command macros. A second call skips finished runs and retries the rest. Exit status: "
         "0 when every run finished or ran out of memory, 1 when another run failed, 2 for bad "
-        "input (sweep file, options, runs folder), 130 on Ctrl-C or SIGTERM.",
+        "input (sweep file, options, runs folder, a runs folder holding runs of another version "
+        "of the sweep, a write the file system refused), 130 on Ctrl-C or SIGTERM.",
     )
     agent.add_argument("file", help="sweep YAML, e.g. sweeps/sweep_rte_cased.yaml")
     agent.add_argument("--runs-dir", help="where run folders go (default runs/<sweep name>)")
@@ -34,6 +35,12 @@ def register(subparsers) -> None:
                        "--report_to=wandb into none)")
     agent.add_argument("--seed", type=int, help="seed of a random sweep's draws (kept in the state file)")
     agent.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    agent.add_argument("--force", action="store_true",
+                       help="run a changed sweep in a runs folder that holds runs of an earlier "
+                       "version (they are kept; analyze reads the current version)")
+    agent.add_argument("--fail-fast", type=int, default=DEFAULT_FAIL_FAST, metavar="N",
+                       help="stop after N runs in a row fail the same way before they start "
+                       f"(default {DEFAULT_FAIL_FAST}; 0: never)")
     agent.add_argument("--no-progress", action="store_true", help="no progress bar")
     agent.set_defaults(func=run_agent_command)
 
@@ -68,6 +75,8 @@ def run_agent_command(args: argparse.Namespace) -> int:
 
     if args.count is not None and args.count < 1:
         raise CliError("--count must be at least 1")
+    if args.fail_fast < 0:
+        raise CliError("--fail-fast must be 0 (never stop) or more")
     only = parse_only(args.only)
     config = load_sweep_file(args.file)
     problems = validate_config(config, args.file, portable=False)
@@ -78,6 +87,7 @@ def run_agent_command(args: argparse.Namespace) -> int:
         runs_dir=Path(args.runs_dir) if args.runs_dir else default_runs_dir(config, args.file),
         count=args.count, gpus=_parse_gpus(args.gpus), wandb_mode=args.wandb,
         dry_run=args.dry_run, seed=args.seed, progress=not args.no_progress, only=only,
+        force=args.force, fail_fast=args.fail_fast,
     )
     outcome = LocalAgent(config, options, sweep_file=args.file).run()
     return outcome.exit_code

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from timing_trainer.costmodel.cross_validation import CVResult, cross_validate
-from timing_trainer.costmodel.features import device_label, platform_key
+from timing_trainer.costmodel.features import row_platform
 from timing_trainer.costmodel.model import CostModel, fit_cost_model
 from timing_trainer.costmodel.response import ENERGY
 from timing_trainer.costmodel.selection import usable_runs
@@ -117,9 +117,7 @@ def energy_table(table: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 def _mixed_sources(table: pd.DataFrame, sources: pd.Series, energy: pd.Series) -> pd.Series:
     """Runs whose energy source is not their platform's most common one -> the reason."""
-    platforms = pd.Series([platform_key(device_label(r.get("device"), r.get("gpu_name")),
-                                        r.get("precision"), r.get("world_size"))
-                           for r in table.to_dict("records")], index=table.index)
+    platforms = pd.Series([row_platform(r) for r in table.to_dict("records")], index=table.index)
     known = energy.notna() & sources.notna()
     out = {}
     for _, rows in sources[known].groupby(platforms[known]):

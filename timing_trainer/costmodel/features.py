@@ -39,7 +39,10 @@ from timing_trainer.tasks import get_task
 
 PHYSICS_TERMS = ("per_step", "linear_tflop", "attention_tflop", "gparams")
 KINDS = ("finetuning", "inference")
-PLATFORM_SEP = " / "  # "cpu / fp32 / x1": device, precision, world size
+PLATFORM_SEP = " / "  # "cpu / fp32 / x1": device, precision, world size (CPU: "/ 4 threads")
+# The analysis table's column of torch's intra-op thread count (the results' environment
+# `torch_num_threads`): on a CPU it changes times several-fold, so it is part of the platform.
+THREADS_COLUMN = "torch_num_threads"
 
 # Architecture families by name, most specific first (distilbert before bert).
 _FAMILIES = ("distilbert", "roberta", "xlm-roberta", "albert", "deberta", "electra", "xlnet",
@@ -140,11 +143,45 @@ def device_label(device: Any, gpu_name: Any) -> str:
     return device or "unknown device"
 
 
-def platform_key(device: str, precision: Any, world_size: Any) -> str:
-    """Where and how a run ran: the fit never mixes platforms, and refuses to leave them."""
+def platform_key(device: str, precision: Any, world_size: Any, cpu_threads: Any = None) -> str:
+    """Where and how a run ran: the fit never mixes platforms, and refuses to leave them.
+
+    A CPU run's thread count is part of it (`cpu / fp32 / x1 / 4 threads`): one thread or all
+    cores is a several-fold difference. Runs that did not record it (older results files, the
+    thesis's exports) and every non-CPU run keep the three parts.
+    """
     precision = "fp32" if _missing(precision) else str(precision).strip().lower()
     world = 1 if _missing(world_size) else int(world_size)
-    return PLATFORM_SEP.join((device, precision, f"x{world}"))
+    parts = [device, precision, f"x{world}"]
+    threads = _count(cpu_threads)
+    if device == "cpu" and threads is not None:
+        parts.append(f"{threads} thread" + ("" if threads == 1 else "s"))
+    return PLATFORM_SEP.join(parts)
+
+
+def _count(value: Any) -> int | None:
+    """A positive whole number, or None (missing, or not a count: the key then has no part)."""
+    if _missing(value):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() and number >= 1 else None
+
+
+def row_platform(row: dict[str, Any]) -> str:
+    """The platform of a row of the analysis table (or of a sweep's planned runs)."""
+    return platform_key(device_label(row.get("device"), row.get("gpu_name")),
+                        row.get("precision"), row.get("world_size"), row.get(THREADS_COLUMN))
+
+
+def fitted_cpu_threads(platforms: list[str], device: str) -> int | None:
+    """The thread count of the fitted `device` platforms when they have exactly one (planned
+    runs are then priced at it); None for a GPU, no thread count, or several to choose from."""
+    counts = {p.split(PLATFORM_SEP)[3].split()[0] for p in platforms
+              if p.split(PLATFORM_SEP)[0] == device and len(p.split(PLATFORM_SEP)) > 3}
+    return int(counts.pop()) if device == "cpu" and len(counts) == 1 else None
 
 
 def _missing(value: Any) -> bool:
@@ -195,8 +232,7 @@ def run_features(table: pd.DataFrame, kind: str,
             "model_key": shape.name if shape else key,
             "architecture": shape.architecture if shape else architecture_of(key),
             "shape_key": f"L{length:g} b{batch:g}",
-            "platform": platform_key(device_label(row.get("device"), row.get("gpu_name")),
-                                     row.get("precision"), row.get("world_size")),
+            "platform": row_platform(row),
             "has_shape": shape is not None,
             # How big the model is (for telling an extrapolation, not priced by the fit).
             "params": float(shape.params) if shape else math.nan,

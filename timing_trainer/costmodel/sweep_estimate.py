@@ -13,7 +13,8 @@ together (one device, one fit), which is conservative and the honest default, si
 or a shape's misfit repeats in every run that shares it.
 
 Refusals (one line, `CostModelError`): a run on a platform the fit has no runs from (another
-device, precision or world size), a model with no size information, a sweep file that does not
+device, precision or world size; on a CPU, another thread count), a model with no size
+information, a sweep file that does not
 parse or cannot be expanded.
 """
 
@@ -29,7 +30,12 @@ import pandas as pd
 from timing_trainer.analysis.report.summary import clean
 from timing_trainer.costmodel.energy import EnergyFit
 from timing_trainer.costmodel.extrapolation import headline as extrapolation_headline
-from timing_trainer.costmodel.features import PLATFORM_SEP, run_features
+from timing_trainer.costmodel.features import (
+    PLATFORM_SEP,
+    THREADS_COLUMN,
+    fitted_cpu_threads,
+    run_features,
+)
 from timing_trainer.costmodel.model import CostModel
 from timing_trainer.costmodel.sweep_costs import Amount, Rates, add_run_costs, sweep_totals
 from timing_trainer.errors import CostModelError, UnknownTaskError
@@ -161,8 +167,10 @@ def _task_sizes(task: str, table: pd.DataFrame | None) -> tuple[float, float]:
 
 
 def runs_table(runs: list[dict[str, Any]], *, device: str, gpu_name: str | None,
-               world_size: int, fitted: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The sweep's runs as rows of the analysis table's columns (what `run_features` reads)."""
+               world_size: int, fitted: pd.DataFrame | None = None,
+               cpu_threads: int | None = None) -> pd.DataFrame:
+    """The sweep's runs as rows of the analysis table's columns (what `run_features` reads);
+    `cpu_threads`: the thread count they would run with on a CPU (part of its platform)."""
     rows = []
     for params in runs:
         p = {**DEFAULTS, **params}
@@ -184,6 +192,7 @@ def runs_table(runs: list[dict[str, Any]], *, device: str, gpu_name: str | None,
             "finetuning_iters": int(p["finetuning_iters"]),
             "precision": _precision(p), "world_size": world_size,
             "n_train": n_train, "n_eval": n_eval, "device": device, "gpu_name": gpu_name,
+            THREADS_COLUMN: cpu_threads,
         })
     return pd.DataFrame(rows)
 
@@ -218,7 +227,8 @@ def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame |
     """
     name, runs = sweep_runs(path, only, model.kind)
     dev, gpu = choose_device(model, device)
-    table = runs_table(runs, device=dev, gpu_name=gpu, world_size=world_size, fitted=fitted)
+    table = runs_table(runs, device=dev, gpu_name=gpu, world_size=world_size, fitted=fitted,
+                       cpu_threads=fitted_cpu_threads(model.platforms, dev))
     feats = run_features(table, model.kind, model.search_dirs)
     missing = sorted({p for p in feats["platform"] if p not in model.fits})
     if missing:

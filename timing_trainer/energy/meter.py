@@ -97,8 +97,15 @@ class EnergyMeter:
 
     def of_stopwatch(self, stopwatch: Any, total: Callable[[float], float] = float) -> EnergyWindow:
         """The energy of a stopped stopwatch's interval (its probes were this meter's reads),
-        summed over the ranks by `total` (every rank must call it; the default: one process)."""
+        summed over the ranks by `total` (every rank must call it; the default: one process).
+        The stretches the stopwatch paused for (evaluations, checkpoints) are taken out."""
         window = self.window(stopwatch.probe_at_start, stopwatch.probe_at_stop)
+        for at_pause, at_resume in getattr(stopwatch, "pause_probes", ()):
+            if window.joules is None:
+                break
+            paused = self.window(at_pause, at_resume)
+            window = (EnergyWindow(max(0.0, window.joules - paused.joules))
+                      if paused.joules is not None else paused)
         return summed_over_ranks(window, total)
 
 

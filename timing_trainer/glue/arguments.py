@@ -143,6 +143,9 @@ def build_parser():
                     "(see timing_trainer.glue.run for the exit codes).",
     )
     _output_dir_optional(parser)
+    # The program measures; it keeps no model unless asked (`--save_strategy steps`): a
+    # checkpoint per run of a sweep would fill a disk (and pickles the arguments, tokens too).
+    parser.set_defaults(save_strategy="no")
     return parser
 
 

@@ -57,6 +57,34 @@ def report_wandb_login(glue_run: Any, exc: BaseException) -> int:
     return exit_codes.FAILED
 
 
+def report_file_system(glue_run: Any, exc: BaseException) -> int:
+    """The file system refused a write (`exc`: a `FileSystemError`, full disk, read-only folder,
+    name too long, no permission): the results marked failed with that reason where they can
+    still be written, one line naming the path, exit status 2. No traceback file: the line says
+    it all, and the disk may have no room for one."""
+    note = ""
+    if glue_run.is_main_process():
+        try:
+            glue_run.output_dir.mkdir(parents=True, exist_ok=True)
+            note = f" (results: {_mark_failed(glue_run, 'exception', f'FileSystemError: {exc}')})"
+        except Exception as inner:  # noqa: BLE001 - the refusal itself is the line to print
+            note = f"; the results could not be marked failed either ({_why_not(inner, exc)})"
+    print(f"{PROG}: error: {one_line(exc)}{note}", file=sys.stderr)
+    return exit_codes.BAD_INPUT
+
+
+def _why_not(inner: BaseException, refusal: BaseException) -> str:
+    """Why the failed results could not be written: the errno's name when the file system
+    refused them too (the same path: only that), else the error's first line."""
+    from timing_trainer.runtime.atomic import file_system_error
+
+    refused = file_system_error(inner)
+    if refused is None:
+        return one_line(inner)
+    same = refused.path == getattr(refusal, "path", None)
+    return refused.errno_name if same else str(refused)
+
+
 def _saved(glue_run: Any, save: Callable[[], Path]) -> str:
     """` (results: PATH)` once `save` has written the failed results file, else ``."""
     if not glue_run.is_main_process():
@@ -77,7 +105,11 @@ def _save_failed(glue_run: Any, kind: str, exc: BaseException) -> Path:
 
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         atomic_write_text(glue_run.output_dir / TRACEBACK_FILE, text)
-    message = f"{type(exc).__name__}: {one_line(exc)}"
+    return _mark_failed(glue_run, kind, f"{type(exc).__name__}: {one_line(exc)}")
+
+
+def _mark_failed(glue_run: Any, kind: str, message: str) -> Path:
+    """The results file, status failed with `kind` and `message`."""
     if glue_run.trainer is None:
         return _save_failed_without_trainer(glue_run, kind, message)
     # Whatever the trainer measured, marked failed; saving also ends its W&B run as failed.
@@ -92,8 +124,8 @@ def _save_failed_without_trainer(glue_run: Any, kind: str, message: str, wandb: 
     """Failure while loading (e.g. out of memory): results from the config and setup times,
     and, when reporting to W&B, a run that carries the config and ends failed. The file is
     written like every results file, validated and atomically (`save`, through `RunResults`)."""
+    from timing_trainer.results.placement import claim_results_file, release_results_file
     from timing_trainer.results.run_results import TimingResults
-    from timing_trainer.results.schema import RESULTS_FILENAME
     from timing_trainer.runtime.environment import collect_environment, precision_of
 
     environment = collect_environment(precision_of(glue_run.training_args))
@@ -102,7 +134,11 @@ def _save_failed_without_trainer(glue_run: Any, kind: str, message: str, wandb: 
     results.mark_failed(kind, message)
     if wandb:
         results.wandb_run_id = _fail_wandb_run(glue_run.training_args, results)
-    return results.save(glue_run.output_dir / RESULTS_FILENAME)
+    path = claim_results_file(glue_run.output_dir)  # this run's own file: no overwrite
+    try:
+        return results.save(path)
+    finally:
+        release_results_file(path)
 
 
 def _fail_wandb_run(training_args: Any, results: Any) -> str | None:

@@ -13,13 +13,18 @@ Exit status (what a sweep agent sees; `timing_trainer.glue.failures` reports all
 - 0: finished; `OUTPUT_DIR/timing_results.json` has `status: finished`.
 - 1: failed with an exception; the results file says `failed`, kind `exception`; the traceback
   is in `OUTPUT_DIR/error_traceback.txt`.
-- 2: bad input (unknown task or option, missing TSV file or column, model path that does not
-  exist, `--max_seq_length 0`, ...): one line on stderr, nothing run, no results file.
+- 2: bad input (unknown task or option, missing TSV file or column, a TSV row that does not
+  match its header, model path that does not exist, `--max_seq_length 0`, an unknown
+  `WANDB_MODE`, ...): one line on stderr, nothing run, no results file. Also a write the file
+  system refuses during the run (full disk, read-only folder, name too long, no permission):
+  one line naming the path, and the results file says `failed` where it can still be written.
 - 3: out of memory (CUDA, MPS or CPU): the results file says `failed`, kind `oom`.
 - 130: interrupted (Ctrl-C, SIGINT): the results file says `failed`, kind `interrupted`.
 - 143: terminated (SIGTERM: a scheduler's time limit, `docker stop`): the same as 130.
 Failures 1, 3, 130 and 143 print one line on stderr (no traceback) and, with `--report_to wandb`,
 mark the W&B run failed. W&B online without a login is exit 1 with one line naming the fixes.
+A reader that goes away (`... | head -1`) changes nothing: output it would have read is dropped
+and the status is the run's own (timing_trainer.runtime.pipe_guard).
 Until the run ends the results file says `running` (a SIGKILLed run leaves it so); `finished`
 is written after the last evaluation. The process's start-up (interpreter start to the parsed
 arguments in `main`, imports of torch and transformers included) is setup part `startup`.
@@ -36,15 +41,23 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.errors import GlueInputError, WandbNotLoggedInError
+from timing_trainer.errors import (
+    GlueInputError,
+    OutputFolderInUseError,
+    WandbModeError,
+    WandbNotLoggedInError,
+)
 from timing_trainer.glue.arguments import DataArguments, ModelArguments, parse_args
 from timing_trainer.glue.failures import (
     PROG,
     report_bad_input,
     report_failure,
+    report_file_system,
     report_wandb_login,
 )
 from timing_trainer.runtime import exit_codes
+from timing_trainer.runtime.atomic import check_writable_folder, file_system_error
+from timing_trainer.runtime.pipe_guard import guarded_output
 from timing_trainer.tasks import GlueTask, get_task
 
 logger = logging.getLogger("timing_trainer.glue")
@@ -54,11 +67,14 @@ IN_PROCESS_STARTUP = ("not measured: main() was called in a running process with
                       "list, so the process's start-up is not this run's")
 
 
-def load_model(model_args: ModelArguments, task: GlueTask):
-    """Tokenizer and sequence-classification model (a fresh head with the task's labels)."""
+def load_model(model_args: ModelArguments, task: GlueTask, max_seq_length: int | None = None):
+    """Tokenizer and sequence-classification model (a fresh head with the task's labels).
+    `max_seq_length` is checked against the config and the tokenizer before the model loads
+    (a bad one is one line, exit 2, without the model's load)."""
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     from timing_trainer.glue.model_files import loading
+    from timing_trainer.glue.validation import check_max_seq_length
 
     name = model_args.model_name_or_path
     common = {"cache_dir": model_args.cache_dir, "revision": model_args.model_revision}
@@ -79,6 +95,8 @@ def load_model(model_args: ModelArguments, task: GlueTask):
         tokenizer = AutoTokenizer.from_pretrained(
             model_args.tokenizer_name or name, use_fast=model_args.use_fast_tokenizer, **common
         )
+    if max_seq_length is not None:
+        check_max_seq_length(tokenizer, config, task, max_seq_length, name)
     with loading("model", name):
         model = AutoModelForSequenceClassification.from_pretrained(
             name, config=config, ignore_mismatched_sizes=model_args.ignore_mismatched_sizes,
@@ -139,11 +157,14 @@ class GlueRun:
         """Run, and turn any failure into a results file, a W&B status and an exit code."""
         try:
             self._run()
-        except GlueInputError as exc:
+        except (GlueInputError, WandbModeError, OutputFolderInUseError) as exc:
             return report_bad_input(exc)
         except WandbNotLoggedInError as exc:
             return report_wandb_login(self, exc)
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - every failure is reported
+            refused = file_system_error(exc)  # a full disk, a read-only folder: one line, exit 2
+            if refused is not None:
+                return report_file_system(self, refused)
             return report_failure(self, exc)
         return exit_codes.OK
 
@@ -181,34 +202,36 @@ class GlueRun:
         from timing_trainer.glue.hub_access import check_hub_reachable
         from timing_trainer.glue.model_files import check_model_folder
         from timing_trainer.glue.validation import validate_arguments
+        from timing_trainer.results.placement import hold_folder
         from timing_trainer.results.wandb_logging import check_wandb_login, reports_to_wandb
+        from timing_trainer.runtime.wandb_mode import check_wandb_mode
 
         model_args, data_args, args = self.model_args, self.data_args, self.training_args
         wandb = reports_to_wandb(args)
         if wandb:
+            check_wandb_mode()  # WANDB_MODE=bogus: one line naming the accepted values
             os.environ.setdefault("WANDB_PROJECT", DEFAULT_WANDB_PROJECT)
         validate_arguments(args)
         check_model_folder(model_args)
         source = open_source(self.task, data_args.data_dir, data_args.dataset_name,
                              model_args.cache_dir)
         check_hub_reachable(model_args, data_args)
+        if self.is_main_process():  # a folder refused now is one line before the model loads
+            check_writable_folder(self.output_dir)
+            hold_folder(self.output_dir)  # another process timing into it: refused here
         self.config.update({"data_source": source.kind, "data_location": source.location})
         if wandb:
             check_wandb_login()  # before the model loads: one line naming the fixes
         return source
 
     def _load(self) -> tuple[Any, Any]:
-        """Tokenizer and model (setup part `model_load`), then the length check they allow."""
+        """Tokenizer and model (setup part `model_load`; `--max_seq_length` checked between)."""
         from transformers import set_seed
-
-        from timing_trainer.glue.validation import check_max_seq_length
 
         set_seed(self.training_args.seed)  # the classifier head's initial weights
         started = time.perf_counter()
-        tokenizer, model = load_model(self.model_args, self.task)
+        tokenizer, model = load_model(self.model_args, self.task, self.data_args.max_seq_length)
         self.setup_times["model_load"] = time.perf_counter() - started
-        check_max_seq_length(tokenizer, model, self.task, self.data_args.max_seq_length,
-                             self.model_args.model_name_or_path)
         return tokenizer, model
 
     def _tokenize(self, source: Any, tokenizer: Any):
@@ -323,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     (parsing imports torch and transformers); called in-process with an argument list, the
     process's start is not this run's, and `unavailable` says so.
     """
+    with guarded_output():  # a reader that goes away (`| head -1`) changes no outcome
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     from timing_trainer.runtime.masking import mask_argv
     from timing_trainer.runtime.signals import sigterm_as_interrupt
     from timing_trainer.runtime.startup import process_age

@@ -9,12 +9,16 @@ GLUE-baselines and the old `transformers` GLUE processors):
 - quotes are text, not field delimiters (`csv.QUOTE_NONE`): `"Yes," he said.` stays as it is;
 - labels are integers (CoLA, SST-2, MRPC, QQP, WNLI), names (MNLI, QNLI, RTE) or float scores
   (STS-B); names map to the Hub's label ids through the task table;
-- the label is read from the end of a row where the header ends with it (`line[-1]`, as the old
-  processors did), so a stray tab inside a sentence does not shift it;
-- rows with too few fields (a handful in QQP's train.tsv) are skipped with a warning, as the old
-  processors did.
+- every row has as many fields as the header names (CoLA: its four columns). A row with more or
+  fewer is refused, naming the file, the line and both counts: a tab inside a sentence or an
+  extra field at the end would otherwise move text into the label or another sentence (reading
+  the label from the end, `line[-1]`, as the old processors did, turned an RTE file whose rows
+  ended with one extra field into labels that were all that field). GLUE's own files line up;
+- the one exception is QQP: its train.tsv has a handful of rows cut short (GLUE-baselines
+  issue #5), which the old processors and `datasets` skip; so does this reader, with a warning.
 Bad content (bytes that are not UTF-8, an unknown label, a score that is not finite, a missing
-column) is a `GlueInputError` naming the file and line. Pure Python: no `datasets`, no torch.
+or repeated column, a row that does not match the header) is a `GlueInputError` naming the file
+and line. Pure Python: no `datasets`, no torch.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class TsvLayout:
     has_header: bool = True
     dev_columns: tuple[str, ...] | None = None
     labels_as_names: bool = False  # MNLI, QNLI, RTE write "entailment"; the others write 0/1
+    skips_short_rows: bool = False  # QQP: rows cut short in GLUE's own train.tsv are skipped
 
     def header_for(self, dev: bool) -> tuple[str, ...]:
         return self.dev_columns if dev and self.dev_columns else self.columns
@@ -81,7 +86,7 @@ TSV_LAYOUTS: dict[str, TsvLayout] = {
     ),
     "qqp": TsvLayout(
         ("id", "qid1", "qid2", "question1", "question2", "is_duplicate"),
-        ("question1", "question2"), "is_duplicate",
+        ("question1", "question2"), "is_duplicate", skips_short_rows=True,
     ),
     "mnli": TsvLayout(
         (*_MNLI_COMMON, "label1", "gold_label"), ("sentence1", "sentence2"), "gold_label",
@@ -106,33 +111,61 @@ def _reader(handle) -> Iterable[list[str]]:
     return csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
 
 
-def _field_positions(path: Path, task: GlueTask, first_row: list[str] | None) -> dict[str, int]:
-    """Column index of each needed field, from the header (or CoLA's fixed positions)."""
+@dataclass(frozen=True)
+class _Header:
+    """Where a file's needed fields are, and how many fields each of its rows must have."""
+
+    positions: dict[str, int]
+    width: int
+    names: tuple[str, ...]
+
+
+def _file(path: Path, task: GlueTask) -> str:
+    return f"{task.display_name} file {str(path)!r}"
+
+
+def _read_header(path: Path, task: GlueTask, first_row: list[str] | None) -> _Header:
+    """Column index of each needed field, from the header (or CoLA's fixed positions), and the
+    number of fields every row must have."""
     layout = TSV_LAYOUTS[task.name]
     needed = (*layout.text_fields, layout.label_field)
     if not layout.has_header:
-        width = len(layout.columns)
-        if first_row is not None and len(first_row) < width:
-            raise GlueInputError(
-                f"{task.display_name} file {str(path)!r}: expected {width} tab-separated columns "
-                f"(no header: {', '.join(layout.columns)}), found {len(first_row)}"
-            )
-        return {name: layout.columns.index(name) for name in needed}
+        header = _Header({n: layout.columns.index(n) for n in needed}, len(layout.columns),
+                         layout.columns)
+        if first_row is not None:
+            _check_width(first_row, header, layout, f"{_file(path, task)}, line 1")
+        return header
     if first_row is None:
-        raise GlueInputError(f"{task.display_name} file {str(path)!r} is empty (no header row)")
-    header = [name.strip().lstrip("\ufeff") for name in first_row]
-    missing = [name for name in needed if name not in header]
+        raise GlueInputError(f"{_file(path, task)} is empty (no header row)")
+    names = tuple(name.strip().lstrip("\ufeff") for name in first_row)
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # which of the two would be the label, or the sentence, is anyone's guess
+        raise GlueInputError(
+            f"{_file(path, task)}: the header names column "
+            f"{', '.join(repr(t) for t in twice)} twice (header: {', '.join(names)})"
+        )
+    missing = [name for name in needed if name not in names]
     if missing:
         raise GlueInputError(
-            f"{task.display_name} file {str(path)!r}: missing column "
-            f"{', '.join(repr(m) for m in missing)} (header: {', '.join(header)})"
+            f"{_file(path, task)}: missing column "
+            f"{', '.join(repr(m) for m in missing)} (header: {', '.join(names)})"
         )
-    positions = {name: header.index(name) for name in needed}
-    if header[-1] == layout.label_field:
-        # The label is the last field of a row, as the old GLUE processors read it (`line[-1]`):
-        # a stray tab inside a sentence then cannot shift it.
-        positions[layout.label_field] = -1
-    return positions
+    return _Header({name: names.index(name) for name in needed}, len(names), names)
+
+
+def _check_width(row: list[str], header: _Header, layout: TsvLayout, where: str) -> bool:
+    """True when `row` has the header's number of fields; False for a row to skip (QQP's short
+    rows); a `GlueInputError` naming both counts otherwise."""
+    if len(row) == header.width:
+        return True
+    if len(row) < header.width and layout.skips_short_rows:
+        return False
+    named = "the header has" if layout.has_header else "the task's columns are"
+    raise GlueInputError(
+        f"{where}: {len(row)} tab-separated fields, but {named} {header.width} "
+        f"({', '.join(header.names)}); a tab inside a text or an extra field would move the "
+        "columns: fix the row"
+    )
 
 
 def check_tsv_header(path: Path, task: GlueTask) -> None:
@@ -142,7 +175,7 @@ def check_tsv_header(path: Path, task: GlueTask) -> None:
             first = next(iter(_reader(handle)), None)
     except UnicodeDecodeError as exc:
         raise GlueInputError(_not_utf8(path, task, exc)) from None
-    _field_positions(path, task, first)
+    _read_header(path, task, first)
 
 
 def _convert_label(raw: str, task: GlueTask, where: str) -> int | float:
@@ -201,33 +234,29 @@ def check_tsv(path: str | Path, task: GlueTask) -> int:
 def _read_tsv(path: Path, task: GlueTask) -> dict[str, list[Any]]:
     layout = TSV_LAYOUTS[task.name]
     columns: dict[str, list[Any]] = {name: [] for name in (*task.text_columns, "label")}
-    skipped = 0
+    skipped: list[int] = []  # line numbers of QQP's short rows
     with _open_tsv(path) as handle:
         rows = iter(_reader(handle))
         first = next(rows, None)
-        positions = _field_positions(path, task, first)
+        header = _read_header(path, task, first)
         if not layout.has_header and first is not None:
             rows = itertools.chain([first], rows)  # CoLA: the first row is data
-        last_text = max(positions[f] for f in layout.text_fields)
-        label_at = positions[layout.label_field]
-        width = last_text + 2 if label_at < 0 else max(last_text, label_at) + 1  # fields needed
         line = 1 if layout.has_header else 0
         for row in rows:
             line += 1
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
-            if len(row) < width:
-                skipped += 1
+            where = f"{_file(path, task)}, line {line}"
+            if not _check_width(row, header, layout, where):
+                skipped.append(line)
                 continue
             for column, field_name in zip(task.text_columns, layout.text_fields):
-                columns[column].append(row[positions[field_name]])
-            where = f"{task.display_name} file {str(path)!r}, line {line}"
-            columns["label"].append(
-                _convert_label(row[positions[layout.label_field]], task, where)
-            )
+                columns[column].append(row[header.positions[field_name]])
+            label = row[header.positions[layout.label_field]]
+            columns["label"].append(_convert_label(label, task, where))
     if skipped:
-        logger.warning("%s: skipped %d rows with fewer than %d fields", path, skipped, width)
+        logger.warning("%s: skipped %d rows with fewer than %d fields (first: line %d)",
+                       path, len(skipped), header.width, skipped[0])
     if not columns["label"]:
-        raise GlueInputError(f"{task.display_name} file {str(path)!r} has no examples")
+        raise GlueInputError(f"{_file(path, task)} has no examples")
     return columns
-

@@ -4,8 +4,8 @@
 bogus` and `--fp16` on a CPU. Such a run either crashed after the model had loaded and the data
 had been tokenized (exit 1, "exception"), or, worse, trained to a null loss and said `finished`
 with chance accuracy. Here each is one line naming the argument, exit status 2, before anything
-slow happens; `check_max_seq_length` is the one check that needs the tokenizer and model, and
-runs right after loading, before tokenization.
+slow happens; `check_max_seq_length` is the one check that needs the tokenizer (and the model's
+config), and runs right after they load, before the model's weights do.
 
 Precision: `--fp16` on a CPU is refused (CPU autocast has no fp16 path that the Trainer uses, so
 the run would compute in fp32 and be recorded as fp16); `--bf16` on a CPU runs (CPU autocast in
@@ -163,21 +163,24 @@ def validate_arguments(training_args: Any) -> None:
     check_output_dir(training_args.output_dir)
 
 
-def max_supported_length(tokenizer: Any, model: Any) -> int | None:
-    """The longest input the model takes: the tokenizer's limit, else the position table's."""
+def max_supported_length(tokenizer: Any, config: Any) -> int | None:
+    """The longest input the model takes: the tokenizer's limit, else the position table's
+    (`config`: the model's, as loaded before its weights)."""
     limit = getattr(tokenizer, "model_max_length", None)
     if isinstance(limit, int) and 0 < limit < 100_000:
         return limit
-    positions = getattr(model.config, "max_position_embeddings", None)
+    positions = getattr(config, "max_position_embeddings", None)
     return positions if isinstance(positions, int) and positions > 0 else None
 
 
-def check_max_seq_length(tokenizer: Any, model: Any, task: GlueTask, max_seq_length: int,
+def check_max_seq_length(tokenizer: Any, config: Any, task: GlueTask, max_seq_length: int,
                          model_name: str) -> None:
     """`--max_seq_length` must fit the model, and leave room for at least one token of text
-    after the tokenizer's special tokens; shorter, a run either crashed in collation ("expected
-    sequence of length 21 at dim 1 (got 25)") or trained on special tokens alone."""
-    limit = max_supported_length(tokenizer, model)
+    after the tokenizer's special tokens (`num_special_tokens_to_add` for the task's pair or
+    single layout); shorter, a run either crashed in collation ("expected sequence of length 21
+    at dim 1 (got 25)") or trained on special tokens alone. It needs the tokenizer and the
+    config only, so it runs before the model's weights load (no load report, no wait)."""
+    limit = max_supported_length(tokenizer, config)
     if limit is not None and max_seq_length > limit:
         raise GlueInputError(
             f"max_seq_length {max_seq_length} exceeds what {model_name!r} takes ({limit})"

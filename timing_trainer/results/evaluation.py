@@ -62,6 +62,12 @@ class EvaluationRecord:
     forward_times: list[float] = field(default_factory=list)
     energy_j: float | None = None  # the whole loop, at the stopwatch's boundaries
     notes: dict[str, str] = field(default_factory=dict)  # why a figure is unavailable
+    step: int | None = None  # the optimizer step, for an evaluation during training
+    iteration: int | None = None  # which timed fine-tuning run (1, 2, ...) it was part of
+
+    @property
+    def during_training(self) -> bool:
+        return self.step is not None
 
     def _full(self, times: list[float]) -> list[float]:
         """Times of full batches only: a final partial batch is faster and not comparable."""
@@ -102,8 +108,9 @@ class EvaluationRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """The loop's entry of `evaluations` (without `unavailable`: TimingResults adds it)."""
+        during = {"step": self.step, "iteration": self.iteration} if self.during_training else {}
         return {
-            "name": self.name,
+            "name": self.name, **during,
             **flat(self.figures()),
             "inference_batch_sizes": list(self.batch_sizes),
             "metrics": {k: v for k, v in self.metrics.items() if is_number(v)},

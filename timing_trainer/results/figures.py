@@ -72,6 +72,11 @@ class FinetuningFigures:
     train_samples: int | None = figure(COUNT)
     train_tokens: int | None = figure(COUNT)  # padded
     train_real_tokens: int | None = figure(COUNT)  # attention-mask sum
+    # What the script's arguments ran inside that iteration's train(), off the fine-tuning
+    # clock: its evaluations (eval_strategy; their time) and checkpoints (save_strategy).
+    evaluation_during_training_time: float | None = figure(NUMBER, TRAIN)
+    evaluations_during_training: int | None = figure(COUNT, TRAIN)
+    checkpoints_during_training: int | None = figure(COUNT, TRAIN)
     energy: FinetuningEnergy = group(FinetuningEnergy)
 
 

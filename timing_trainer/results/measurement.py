@@ -113,11 +113,11 @@ class Measurement:
     @property
     def cv(self) -> float | None:
         """Coefficient of variation (`coefficient_of_variation`); None when the mean is not above
-        zero. One timing has no spread: 0, not None (the results file's `*_cv` of a run with
-        `finetuning_iters=1`)."""
+        zero, and for one timing, which has no spread to measure (the results file's `*_cv` of a
+        run with `finetuning_iters=1` is null with that reason, not a 0 that reads as no noise)."""
         self._require_values()
         if self.n < 2:
-            return 0.0 if self.values[0] > 0 else None
+            return None
         return coefficient_of_variation(self.values)
 
     def percentile(self, q: float) -> float:
@@ -164,7 +164,7 @@ class Measurement:
             f"{prefix}_list": list(self.values),
             f"{prefix}_median": self.median,
             f"{prefix}_mean": self.mean,
-            f"{prefix}_std": self.std,
+            f"{prefix}_std": self.std if self.n > 1 else None,
             f"{prefix}_cv": self.cv,
         }
 

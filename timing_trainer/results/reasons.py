@@ -21,7 +21,9 @@ from timing_trainer.results.schema import (
 )
 
 NOT_MEASURED = "not measured"  # the last resort; the tests hold real runs to better reasons
-_FINETUNING_PREFIXES = ("finetuning_", "train_", "peak_memory_train", "mfu_train")
+_FINETUNING_PREFIXES = ("finetuning_", "train_", "peak_memory_train", "mfu_train",
+                        "evaluation_during_training", "evaluations_during_training",
+                        "checkpoints_during_training")
 _INFERENCE_PREFIXES = ("inference_", "forward_", "peak_memory_eval", "mfu_eval")
 
 
@@ -45,7 +47,10 @@ def _not_run(status: str, what: str, call: str) -> str:
 
 
 def _memory_reason(device: str, notes: Mapping[str, str]) -> str:
-    if device != "cuda":
+    if device == "cpu" and "peak_memory" not in notes:
+        return ("peak memory is measured on CUDA devices, and on a CPU as the process's peak "
+                "resident set where Linux's /proc/self/status tells it")
+    if device not in ("cuda", "cpu"):
         return f"peak memory is measured on CUDA devices only (this run's device: {device})"
     return notes.get("peak_memory") or "peak memory is not measured for an evaluation inside train()"
 
@@ -82,6 +87,9 @@ def _specific_reason(key: str, data: Mapping[str, Any], notes: Mapping[str, str]
             "attention_mask of shape batch x length)")
     if key.startswith("inference_time"):
         return "no batch was timed"
+    if key in ("finetuning_time_std", "finetuning_time_cv") and len(
+            data.get("finetuning_time_list") or ()) == 1:
+        return "one fine-tuning iteration (finetuning_iters=1): a spread needs two"
     return {"finetuning_time_cv": "the mean fine-tuning time is zero",
             "wandb_run_id": "this run does not log to W&B",
             "setup_time": "no setup part was recorded"}.get(key, notes.get(key) or NOT_MEASURED)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from timing_trainer.errors import NOT_LOGGED_IN, ResultsWriteError, WandbNotLoggedInError
+from timing_trainer.results.placement import claim_results_file
 from timing_trainer.results.run_results import TimingResults, classify_error
 from timing_trainer.results.schema import RESULTS_FILENAME
 from timing_trainer.results.wandb_logging import (
@@ -60,6 +61,11 @@ class TrainerResults:
         self._writer = ResultsWriter(owner.timing_results, reporter, owner.is_world_process_zero())
         self._reporter = reporter
         self._config_defaults = config_defaults
+        self._claimed: Path | None = None  # this run's file in the output folder, once claimed
+
+    @property
+    def writer(self) -> ResultsWriter:
+        return self._writer
 
     @property
     def path(self) -> Path | None:
@@ -133,9 +139,13 @@ class TrainerResults:
             self._writer.write(None)
 
     def results_path(self, path: str | Path | None = None) -> Path:
-        """`path` (a file or a folder), or the default file in `args.output_dir`."""
-        target = (Path(path) if path is not None
-                  else Path(self._owner.args.output_dir) / RESULTS_FILENAME)
+        """`path` (a file or a folder), or this run's own file in `args.output_dir` (claimed
+        at the first call: timing_trainer.results.placement)."""
+        if path is None:
+            if self._claimed is None:
+                self._claimed = claim_results_file(self._owner.args.output_dir)
+            return self._claimed
+        target = Path(path)
         return target / RESULTS_FILENAME if target.is_dir() else target
 
     def save(self, path: str | Path | None = None) -> Path:

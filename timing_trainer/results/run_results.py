@@ -138,7 +138,9 @@ class TimingResults:
         self.train_tokens: int | None = None  # per iteration, all ranks (padded tokens)
         self.train_real_tokens: int | None = None  # per iteration, all ranks (attention mask)
         self.train_flops: float | None = None  # per iteration, all ranks
-        self.train_steps: int | None = None
+        self.train_steps: int | None = None  # optimizer steps the fastest iteration ran
+        # What ran off the clock in that iteration: {"seconds", "evaluations", "saves", "on_clock"}
+        self.off_clock: dict[str, Any] | None = None
         self.evaluations: list[EvaluationRecord] = []
         self.peak_memory_train_bytes: int | None = None
         self.peak_memory_eval_bytes: int | None = None
@@ -182,9 +184,15 @@ class TimingResults:
     def finetuning(self) -> Measurement:
         return Measurement(self.finetuning_times)
 
+    def _final_evaluations(self) -> list[EvaluationRecord]:
+        """The evaluations after training (`evaluate()` called by the script), else those during
+        training when there is none after it."""
+        final = [e for e in self.evaluations if not e.during_training]
+        return final or self.evaluations
+
     def primary_evaluation_name(self) -> str | None:
         """The set whose figures are the top-level `inference_*` keys: "eval", else the first."""
-        names = [e.name for e in self.evaluations]
+        names = [e.name for e in self._final_evaluations()]
         if not names:
             return None
         return "eval" if "eval" in names else names[0]
@@ -200,7 +208,7 @@ class TimingResults:
 
     def _primary_record(self) -> EvaluationRecord | None:
         primary = self.primary_evaluation_name()
-        records = [e for e in self.evaluations if e.name == primary]
+        records = [e for e in self._final_evaluations() if e.name == primary]
         return _combined(records) if records else None
 
     def _finetuning_figures(self) -> FinetuningFigures:
@@ -216,9 +224,19 @@ class TimingResults:
             train_real_tokens_per_second=per_second(self.train_real_tokens, best),
             train_steps=self.train_steps, train_samples=self.train_samples,
             train_tokens=self.train_tokens, train_real_tokens=self.train_real_tokens,
+            **self._off_clock_figures(),
             energy=FinetuningEnergy(**finetuning_energy_figures(self.finetuning_times,
                                                                 self.finetuning_energies)),
         )
+
+    def _off_clock_figures(self) -> dict[str, Any]:
+        off = self.off_clock
+        if off is None:
+            return {}
+        seconds = None if off.get("on_clock") else off.get("seconds")  # notes say why
+        return {"evaluation_during_training_time": seconds,
+                "evaluations_during_training": off.get("evaluations"),
+                "checkpoints_during_training": off.get("saves")}
 
     def figures(self) -> RunFigures:
         """The run's figures, derived from the raw values (see timing_trainer.results.figures)."""
@@ -296,7 +314,7 @@ class TimingResults:
             summary[f"setup_time_{name}"] = seconds
         primary = self.primary_evaluation_name()
         for record in data["evaluations"]:
-            if record["name"] == primary:
+            if record["name"] == primary or record.get("step") is not None:
                 continue
             for key in INFERENCE_MEASUREMENTS:
                 summary[f"{record['name']}_{key}"] = record.get(key)

@@ -29,6 +29,7 @@ from typing import Any
 
 from timing_trainer.errors import WandbNotLoggedInError
 from timing_trainer.runtime.masking import is_secret_name
+from timing_trainer.runtime.wandb_mode import check_wandb_mode
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def check_wandb_login() -> None:
     prompt, no network) decides. A wandb too old for `prompt=` is not asked here; its
     `wandb.init` failure is translated instead (see `WandbReporter.run`).
     """
+    check_wandb_mode()  # an unknown WANDB_MODE is its own line, not "not logged in"
     if os.environ.get("WANDB_MODE", "").lower() in _OFF_MODES or os.environ.get("WANDB_API_KEY"):
         return
     if os.environ.get("WANDB_DISABLED", "").lower() in ("1", "true", "yes"):

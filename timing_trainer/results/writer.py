@@ -14,7 +14,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.errors import ResultsWriteError, UnavailableFiguresWarning
+from timing_trainer.errors import (
+    FileSystemError,
+    ResultsWriteError,
+    UnavailableFiguresWarning,
+)
+from timing_trainer.results.placement import release_results_file
 from timing_trainer.results.reasons import describe
 from timing_trainer.results.run_results import classify_error
 from timing_trainer.runtime import lifecycle
@@ -42,6 +47,8 @@ class ResultsWriter:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 results.save(path)
+            except FileSystemError:
+                raise  # already one line naming the file and the refusal (ENOSPC, ...)
             except OSError as exc:
                 raise ResultsWriteError(
                     f"cannot write timing results to {path}: the output folder is not writable "
@@ -52,11 +59,14 @@ class ResultsWriter:
             lifecycle.register(self)
         else:
             lifecycle.unregister(self)
+            if self.path is not None:
+                release_results_file(self.path)  # the run has ended: the folder is free
             if results.status == "failed":
                 self.reporter.finish_failed()
         return path
 
-    def close(self, outcome: str, exc: BaseException | None = None) -> Path | None:
+    def close(self, outcome: str, exc: BaseException | None = None,
+              stacklevel: int = 4) -> Path | None:
         """End the lifecycle: `outcome` "finished", or "failed" with the exception behind it."""
         lifecycle.unregister(self)
         results = self.results
@@ -66,20 +76,20 @@ class ResultsWriter:
             return None  # the output folder is gone (a removed temporary folder): nothing to mark
         if outcome == "finished":
             results.mark_finished()
-            self.warn_unavailable()
+            self.warn_unavailable(stacklevel)
         else:
             kind = classify_error(exc) if exc is not None else "exception"
             results.mark_failed(kind, failure_message(exc))
         return self.write(self.path, start_wandb=False)
 
-    def warn_unavailable(self) -> None:
+    def warn_unavailable(self, stacklevel: int = 4) -> None:
         """One warning naming every figure left null and why (rank 0 only)."""
         reasons = {key: reason for key, reason in self.results.to_dict()["unavailable"].items()
                    if key not in _NOT_MEASUREMENTS}
         if reasons and self.main_process:
             where = f" (`unavailable` in {self.path})" if self.path else ""
             warnings.warn(f"timing figures unavailable{where}: {describe(reasons)}",
-                          UnavailableFiguresWarning, stacklevel=4)
+                          UnavailableFiguresWarning, stacklevel=stacklevel)
 
 
 def failure_message(exc: BaseException | None) -> str:

@@ -2,6 +2,11 @@
 
 Every probe is best-effort: a missing tool (nvidia-smi) or library gives null, never an error,
 because a results file with a partial environment beats no results file.
+
+On a CPU the thread count decides the time as much as the hardware does (one thread or all
+cores is a several-fold difference), so it is recorded: torch's own counts, the variables that
+set them (each one present, null where unset), the logical CPUs and the CPUs this process may
+run on. `cpu_peak_memory` says what a CPU run's peak memory figures cover.
 """
 
 from __future__ import annotations
@@ -15,8 +20,14 @@ from typing import Any
 ENVIRONMENT_KEYS = (
     "device", "gpu_name", "gpu_count", "driver_version", "cuda_version", "torch_version",
     "transformers_version", "timing_trainer_version", "python_version", "cpu_model", "cpu_count",
-    "platform", "precision",
+    "cpu_affinity_count", "torch_num_threads", "torch_num_interop_threads", "thread_variables",
+    "cpu_peak_memory", "platform", "precision",
 )
+
+# The environment variables that set the CPU thread pools: OpenMP's (torch's intra-op pool reads
+# it at start-up), MKL's, OpenBLAS's, Apple Accelerate's and numexpr's.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 def cpu_model() -> str | None:
@@ -60,14 +71,43 @@ def _version(module_name: str) -> str | None:
     return getattr(module, "__version__", None)
 
 
+def thread_variables() -> dict[str, str | None]:
+    """Every variable of THREAD_VARIABLES with its value, None where unset (not left out)."""
+    return {name: os.environ.get(name) for name in THREAD_VARIABLES}
+
+
+def cpu_affinity_count() -> int | None:
+    """How many CPUs this process may run on (a container or `taskset` limits it below
+    `cpu_count`), or None where the system does not say (macOS)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+
+
+def cpu_peak_memory_scope() -> str | None:
+    """What a CPU run's peak memory figures cover: "per region" when this process may reset
+    its peak resident set (each timed region then starts afresh), else "since process start"
+    and why; None without /proc (the figures are then null, with that reason)."""
+    from timing_trainer.runtime.processes import peak_rss_bytes, reset_peak_rss
+
+    if peak_rss_bytes() is None:
+        return None
+    why_not = reset_peak_rss()  # harmless: every timed region resets it again
+    return "per region" if why_not is None else f"since process start: {why_not}"
+
+
 def _torch_facts() -> dict[str, Any]:
     try:
         import torch
     except ImportError:
         return {"device": "cpu", "gpu_name": None, "gpu_count": 0, "cuda_version": None,
-                "torch_version": None}
+                "torch_version": None, "torch_num_threads": None,
+                "torch_num_interop_threads": None}
     facts: dict[str, Any] = {"torch_version": torch.__version__,
-                             "cuda_version": torch.version.cuda}
+                             "cuda_version": torch.version.cuda,
+                             "torch_num_threads": torch.get_num_threads(),
+                             "torch_num_interop_threads": torch.get_num_interop_threads()}
     if torch.cuda.is_available():
         facts["device"] = "cuda"
         facts["gpu_count"] = torch.cuda.device_count()
@@ -84,7 +124,8 @@ def _torch_facts() -> dict[str, Any]:
 
 
 def collect_environment(precision: str | None = None) -> dict[str, Any]:
-    """Device, GPU name and count, driver/CUDA, library versions, CPU model, precision.
+    """Device, GPU name and count, driver/CUDA, library versions, CPU model, CPU threads (torch's
+    and the variables that set them), CPU counts, what CPU peak memory covers, precision.
 
     `precision` is the numeric precision of the run ("fp32", "tf32", "fp16", "bf16"); the
     caller knows it from its arguments.
@@ -99,7 +140,10 @@ def collect_environment(precision: str | None = None) -> dict[str, Any]:
             "timing_trainer_version": __version__,
             "python_version": platform.python_version(),
             "cpu_model": cpu_model(),
-            "cpu_count": os.cpu_count(),
+            "cpu_count": os.cpu_count(),  # logical CPUs of the machine
+            "cpu_affinity_count": cpu_affinity_count(),
+            "thread_variables": thread_variables(),
+            "cpu_peak_memory": cpu_peak_memory_scope() if env.get("device") == "cpu" else None,
             "platform": platform.platform(),
             "precision": precision,
         }

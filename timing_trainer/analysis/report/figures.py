@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from timing_trainer.analysis.report import energy_plots, plots
+from timing_trainer.analysis.report import energy_plots, interval_plots, plots
+from timing_trainer.analysis.stats.bootstrap import configuration_keys
 from timing_trainer.analysis.stats.pooled import ACCURACY, metric_values
 from timing_trainer.analysis.stats.power import energy_time_pairs
 from timing_trainer.analysis.stats.result import Analysis
@@ -20,7 +21,7 @@ EXTRA_BOXES = ("tokens_per_batch", "learning_rate")
 def _boxes(analysis: Analysis, out_dir: Path) -> dict[str, Path]:
     data, kind, made = analysis.data, analysis.kind, {}
     for factor in (*FACTORS, *EXTRA_BOXES):
-        if factor in data and data[factor].notna().any():
+        if factor in data and data[factor].nunique() > 1:  # one level: nothing to compare
             made[f"box_{factor}"] = plots.save(
                 plots.box_by_factor(data, factor, kind=kind, response=analysis.response),
                 out_dir / f"box_{factor}.png")
@@ -79,6 +80,12 @@ def write_plots(analysis: Analysis, out_dir: Path) -> dict[str, Path]:
                               out_dir / f"{name}_density.png"),
     }
     made.update(_boxes(analysis, out_dir))
+    intervals = analysis.intervals
+    if len(intervals) and intervals["median"].notna().any():
+        made["intervals"] = plots.save(
+            interval_plots.intervals_plot(intervals, configuration_keys(intervals), kind=kind,
+                                          response=response),
+            out_dir / f"{name}_intervals.png")
     if analysis.correlations.shape[0] > 1:
         made["correlations"] = plots.save(plots.correlation_heatmap(analysis.correlations),
                                           out_dir / "correlation_heatmap.png")

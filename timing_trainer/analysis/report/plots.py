@@ -210,9 +210,13 @@ def importances_bar(importances: pd.DataFrame, ax=None):
 
 
 def save(ax, path: str | Path, dpi: int = 110) -> Path:
-    """Write the axes' figure as PNG and close it (keeps memory flat over many plots)."""
+    """Write the axes' figure as PNG and close it (keeps memory flat over many plots).
+
+    `bbox_inches="tight"` grows the saved area to every text of the figure: no tick label or
+    title is ever cut at the edge (rotated heat-map labels were, under the constrained layout
+    alone)."""
     path = Path(path)
     figure = (np.ravel(ax)[0] if isinstance(ax, np.ndarray) else ax).figure
-    figure.savefig(path, dpi=dpi)
+    figure.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.1)
     plt.close(figure)
     return path

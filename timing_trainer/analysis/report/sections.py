@@ -14,7 +14,13 @@ from typing import Any
 import pandas as pd
 
 from timing_trainer.analysis.report.markdown import fmt, md_table
+from timing_trainer.analysis.report.reader import (
+    environment_section,
+    intervals_section,
+    runs_table,
+)
 from timing_trainer.analysis.stats.alternatives import alternatives_table
+from timing_trainer.analysis.stats.caveats import forest_caveats, loglinear_caveat
 from timing_trainer.analysis.stats.groups import NOT_APPLICABLE
 from timing_trainer.analysis.stats.power import speed_for_power
 from timing_trainer.analysis.stats.result import Analysis
@@ -39,11 +45,12 @@ def noise_section(noise: dict[str, Any]) -> list[str]:
               f"- {noise['n_above']} runs ({noise['share_above'] * 100:.1f} %) above "
               f"{noise['threshold']:g}, the trainer's `cv_warning_threshold`",
               f"- median CV {fmt(noise['median_cv'], 3)}, largest {fmt(noise['max_cv'], 3)}", "",
-              "Noisiest runs:", "", md_table(noise["noisiest"])]
+              "Noisiest runs:", "", md_table(runs_table(noise["noisiest"]))]
     return lines
 
 
-def data_section(analysis: Analysis, sources: list[str]) -> list[str]:
+def data_section(analysis: Analysis, sources: list[str],
+                 figures: Figures | None = None) -> list[str]:
     lines = ["## Data", "",
              f"- Sources: {', '.join(f'`{s}`' for s in sources) or '(table given)'}",
              f"- Runs: {analysis.n_runs}; finished: {analysis.n_finished}; analysed (finished "
@@ -54,7 +61,8 @@ def data_section(analysis: Analysis, sources: list[str]) -> list[str]:
              f"{analysis.response.definition(analysis.kind)}."]
     lines += [f"- Data warning: {note}" for note in analysis.data_warnings]
     lines += [f"- Note: {note}" for note in analysis.notes]
-    return lines + [""] + noise_section(analysis.noise)
+    return lines + [""] + noise_section(analysis.noise) + intervals_section(analysis,
+                                                                             figures or {})
 
 
 def _distribution(analysis: Analysis) -> list[str]:
@@ -110,8 +118,8 @@ def _groups(analysis: Analysis) -> list[str]:
         else ("Runs using the least energy", "Runs using the most energy")
     column = analysis.response.column
     return fair_section(analysis) + [
-        f"### {least}", "", md_table(analysis.fastest),
-        f"### {most}", "", md_table(analysis.slowest),
+        f"### {least}", "", md_table(runs_table(analysis.fastest)),
+        f"### {most}", "", md_table(runs_table(analysis.slowest)),
         f"Minimum {analysis.response.name} per hyperparameter combination: "
         f"`min_time_per_combination.csv` (`min_{column}`); outliers (beyond 1.5 IQR): "
         "`outliers.csv`.", ""]
@@ -153,8 +161,10 @@ def regression_section(analysis: Analysis, figures: Figures) -> list[str]:
                   f"- {_diagnostics_line(ll.diagnostics)}",
                   f"- {cv['k']}-fold cross-validated R² = {fmt(cv['r2_mean'])}; median "
                   f"absolute error on held-out runs = {fmt(cv['median_abs_pct_error'])} %"
-                  + (f" ({cv['why_not']})" if cv.get("why_not") else ""), "",
-                  f"Coefficients; `multiplier` = exp(coef), the factor on "
+                  + (f" ({cv['why_not']})" if cv.get("why_not") else ""), ""]
+        caveat = loglinear_caveat(ll)
+        lines += [caveat, ""] if caveat else []
+        lines += [f"Coefficients; `multiplier` = exp(coef), the factor on "
                   f"{analysis.response.name}:", "",
                   md_table(ll.coefficients[["term", "coef", "std_err", "p", "multiplier",
                                             "pct_change"]])]
@@ -191,7 +201,10 @@ def forest_section(analysis: Analysis, figures: Figures) -> list[str]:
               f"{fmt(errors.get('mse'))}, RMSE {fmt(errors.get('rmse'))}",
               f"- {rf.cv['k']}-fold cross-validated R² = {fmt(rf.cv['r2_mean'])}"
               + (f" ({rf.cv['why_not']})" if rf.cv.get("why_not") else "")
-              + f"; out-of-bag R² = {fmt(rf.r2_oob)}", "", md_table(rf.importances)]
+              + f"; out-of-bag R² = {fmt(rf.r2_oob)}", ""]
+    for caveat in forest_caveats(rf):
+        lines += [caveat, ""]
+    lines += [md_table(rf.importances)]
     return lines + _image(figures, "importances", "importances")
 
 
@@ -236,7 +249,8 @@ def render_report(analysis: Analysis, figures: Figures, sources: list[str],
                   further: Sequence[tuple[str, str]] = ()) -> str:
     """`report.md`: the analysis's sections, then the `further` (heading, markdown) ones."""
     lines = [f"# {analysis.kind.capitalize()} {analysis.response.name} analysis", ""]
-    lines += data_section(analysis, sources)
+    lines += environment_section(analysis)
+    lines += data_section(analysis, sources, figures)
     lines += descriptive_section(analysis, figures)
     lines += anova_section(analysis, figures)
     lines += regression_section(analysis, figures)

@@ -5,8 +5,11 @@ Names are stable (other tools read them); a figure that cannot be computed is `n
 `null`. `response` says what the figures are of: `time` (seconds; the keys `time`, `log_time`,
 `correlations_with_time`, ...) or `energy` (joules, `--metric energy`: the same figures under
 `energy`, `log_energy`, `correlations_with_energy`, ...). `energy_against_time` (per model: time,
-energy, average power) is there only when analysed runs carry energy. The settings actually used (forest depth, test share, seeds, CV threshold, histogram
-bins, task-size column) are recorded under `settings`.
+energy, average power) is there only when analysed runs carry energy. Each configuration's
+median and bootstrap interval are under `configuration_intervals`, the platforms the runs ran on
+under `environment`, the sentences on the fits under `fit_caveats`. The settings actually used
+(forest depth, test share, seeds, CV threshold, histogram bins, task-size column, bootstrap) are
+recorded under `settings`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timing_trainer.analysis.stats.bootstrap import CONFIDENCE, N_RESAMPLES, SEED
+from timing_trainer.analysis.stats.caveats import CV_GAP, MIN_FOREST_TEST, fit_caveats
 from timing_trainer.analysis.stats.response import TIME_DEFINITIONS
 from timing_trainer.analysis.stats.result import Analysis
 from timing_trainer.analysis.stats.settings import HISTOGRAM_BINS, TASK_SIZE_COLUMN
@@ -81,6 +86,9 @@ def _settings(analysis: Analysis) -> dict[str, Any]:
     return {"random_forest": analysis.forest_settings,
             "task_size_column": TASK_SIZE_COLUMN.get(analysis.kind),
             "cv_threshold": CV_WARNING_THRESHOLD, "histogram_bins": HISTOGRAM_BINS,
+            "bootstrap": {"confidence": CONFIDENCE, "resamples": N_RESAMPLES, "seed": SEED,
+                          "method": "percentile, scipy.stats.bootstrap"},
+            "caveats": {"cv_gap": CV_GAP, "min_forest_test_runs": MIN_FOREST_TEST},
             "row_order": "canonical (order_key, then a hash of the run's content): figures do "
                          "not depend on the order of the input table"}
 
@@ -109,6 +117,9 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "n_analysed": analysis.n_analysed, "states": analysis.states,
         "settings": _settings(analysis),
         "measurement_noise": analysis.noise,
+        "configuration_intervals": analysis.intervals,
+        "environment": analysis.environment, "environment_missing": analysis.environment_missing,
+        "fit_caveats": fit_caveats(analysis.loglinear, analysis.forest),
         **_descriptive(analysis),
         "anova": _anova(analysis), "anova_assumptions": analysis.checks,
         "tukey_hsd": analysis.tukey,

@@ -16,8 +16,36 @@ from timing_trainer.runtime.atomic import atomic_write_text
 LIST_COLUMNS = (*TABLE_LIST_COLUMNS, "history")
 
 
-def _csv(frame: pd.DataFrame, path: Path, index: bool = False) -> Path:
-    return atomic_write_text(path, frame.to_csv(index=index))
+# A cell beginning with one of these is a formula to a spreadsheet (CSV injection): a run name
+# `=HYPERLINK(...)` from an export must reach runs.csv as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value):
+    """Text that a spreadsheet would run as a formula gets a leading `'`; the rest unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text cell (and text index) escaped; number columns untouched."""
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(escape_cell)
+    if not pd.api.types.is_numeric_dtype(out.index):
+        out.index = out.index.map(escape_cell)
+    out.columns = [escape_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path, index: bool = False) -> Path:
+    """One CSV, written atomically, its text escaped against formula injection; rows end in
+    CRLF (RFC 4180), so a cell holding a carriage return is quoted, not a row break."""
+    return atomic_write_text(path, escape_formulas(frame).to_csv(index=index,
+                                                                 lineterminator="\r\n"))
+
 
 
 def _json_cell(value):
@@ -53,15 +81,18 @@ def write_tables(analysis: Analysis, out_dir: Path) -> list[Path]:
         "slowest_runs.csv": analysis.slowest,
         "alternative_models.csv": alternatives_table(analysis.alternatives),
         "pooled_metric_correlations.csv": analysis.pooled.get("correlations", pd.DataFrame()),
+        "configuration_intervals.csv": analysis.intervals,
+        "environment.csv": analysis.environment,
     }
-    files = [_csv(frame, out_dir / name) for name, frame in named.items()]
-    files.append(_csv(analysis.correlations, out_dir / "correlations.csv", index=True))
+    files = [write_csv(frame, out_dir / name) for name, frame in named.items()]
+    files.append(write_csv(analysis.correlations, out_dir / "correlations.csv", index=True))
     if isinstance(analysis.noise.get("noisiest"), pd.DataFrame):
-        files.append(_csv(analysis.noise["noisiest"], out_dir / "noisiest_runs.csv"))
+        files.append(write_csv(analysis.noise["noisiest"], out_dir / "noisiest_runs.csv"))
     if analysis.loglinear:
-        files.append(_csv(analysis.loglinear.coefficients, out_dir / "loglinear_coefficients.csv"))
+        files.append(write_csv(analysis.loglinear.coefficients,
+                               out_dir / "loglinear_coefficients.csv"))
     if analysis.forest:
-        files.append(_csv(analysis.forest.importances, out_dir / "rf_importances.csv"))
+        files.append(write_csv(analysis.forest.importances, out_dir / "rf_importances.csv"))
     if len(analysis.power):
-        files.append(_csv(analysis.power, out_dir / "energy_against_time.csv"))
+        files.append(write_csv(analysis.power, out_dir / "energy_against_time.csv"))
     return files

@@ -62,8 +62,8 @@ def outliers(data: pd.DataFrame, time: str = "time") -> pd.DataFrame:
     q1, q3 = values.quantile([0.25, 0.75])
     iqr = q3 - q1
     mask = (values < q1 - 1.5 * iqr) | (values > q3 + 1.5 * iqr)
-    keep = [c for c in ("run_id", "task", "model", "max_seq_length", "batch_size", time)
-            if c in data]
+    keep = [c for c in ("run", "run_id", "task", "model", "max_seq_length", "batch_size",
+                        time) if c in data]
     return data.loc[mask, keep].sort_values(time, ascending=False).reset_index(drop=True)
 
 

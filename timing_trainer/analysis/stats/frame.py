@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from timing_trainer.analysis.stats.response import TIME, Response
+from timing_trainer.analysis.table.labels import run_labels
 from timing_trainer.analysis.table.load import finished_runs
 
 
@@ -38,6 +39,7 @@ def analysis_frame(table: pd.DataFrame, kind: str | None = None,
         data[column] = data[column].astype(object).where(data[column].notna(), None)
     for column in {"time", response.column}:
         data[column] = data[column].astype("float64")
+    data["run"] = run_labels(data)  # the folder and the W&B id a reader knows the run by
     data["log_time"] = np.log(data["time"])
     data[response.log_column] = np.log(data[response.column])
     data.attrs["kind"] = kind

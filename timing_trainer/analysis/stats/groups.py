@@ -48,8 +48,8 @@ NOT_APPLICABLE = ("The fair-comparison subsets are the thesis's: each leaves out
                   "its crashed or partial runs concern, and these runs contain none of them, so "
                   "the subsets do not apply here.")
 
-RUN_COLUMNS = ("run_id", "task", "model", "max_seq_length", "batch_size", "learning_rate",
-               "time")
+RUN_COLUMNS = ("run", "run_id", "task", "model", "max_seq_length", "batch_size",
+               "learning_rate", "time")
 
 
 def fair_subset(data: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:

@@ -71,7 +71,8 @@ def noise_summary(data: pd.DataFrame, kind: str, threshold: float = CV_WARNING_T
                  "can be computed"
         return out
     above = known > threshold
-    columns = [c for c in ("run_id", "task", "model", "max_seq_length", "batch_size") if c in data]
+    columns = [c for c in ("run", "run_id", "task", "model", "max_seq_length", "batch_size")
+               if c in data]
     top = data.loc[known.sort_values(ascending=False).index[:noisiest], columns].copy()
     top["cv"] = known.loc[top.index]
     out.update({"n_above": int(above.sum()), "share_above": float(above.mean()),

@@ -23,7 +23,8 @@ class Analysis:
     The statistics are of `response` (time or energy): `data` holds it in `response.column` and
     `response.log_column`; attributes named after time (`log_time`, `time_correlations`) hold the
     figures of the analysed response. `power` is energy against time per model (`power`), empty
-    when no analysed run has both.
+    when no analysed run has both. `intervals`: each configuration's median with its
+    bootstrap interval (`bootstrap`); `environment`: the platforms the runs ran on (`hardware`).
     """
 
     kind: str
@@ -58,6 +59,9 @@ class Analysis:
     response: Response = TIME
     fair_left_out: list[str] = field(default_factory=list)
     power: pd.DataFrame = field(default_factory=pd.DataFrame)
+    intervals: pd.DataFrame = field(default_factory=pd.DataFrame)  # per configuration
+    environment: pd.DataFrame = field(default_factory=pd.DataFrame)  # per platform
+    environment_missing: list[str] = field(default_factory=list)  # keys no run records
 
     @property
     def n_runs(self) -> int:

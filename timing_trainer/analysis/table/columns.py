@@ -15,6 +15,17 @@ from timing_trainer.results.figures import (
     TABLE_DTYPES,
 )
 
+# The machine and software a run ran on: the results' `environment` keys
+# (`runtime.environment.collect_environment`), read by the report's hardware section.
+ENVIRONMENT_COLUMNS: dict[str, str] = {
+    "gpu_name": "str", "gpu_count": "Int64", "driver_version": "str", "cuda_version": "str",
+    "cpu_model": "str", "cpu_count": "Int64", "torch_num_threads": "Int64",
+    "torch_version": "str", "transformers_version": "str", "timing_trainer_version": "str",
+    "python_version": "str", "os_platform": "str",
+}
+# Where a column's key in the results differs from its name.
+ENVIRONMENT_KEYS = {"os_platform": "platform"}
+
 # The energy figures (and their source) sit apart in the table, beside the analysed energy.
 ENERGY_COLUMNS = {*FINETUNING_ENERGY_KEYS, *INFERENCE_ENERGY_KEYS, "energy_source"}
 
@@ -23,6 +34,8 @@ COLUMNS: dict[str, str] = {
     # identity and provenance
     "run_id": "str",
     "name": "str",
+    "folder": "str",  # the run folder's name (`000-d83de8989f`), for runs read from folders
+    "wandb_id": "str",  # the W&B run id (`4fq1g2hv`) where the run logged to W&B
     "source": "str",  # "run_folder:/path", "wandb:entity/project", "export:/path/file.csv"
     "sweep": "str",
     "created_at": "str",
@@ -47,6 +60,8 @@ COLUMNS: dict[str, str] = {
     # where it ran
     "device": "str",
     "gpu_name": "str",
+    # the machine and the software, from the results' `environment` (absent keys stay missing)
+    **{key: dtype for key, dtype in ENVIRONMENT_COLUMNS.items() if key != "gpu_name"},
     # what was measured (seconds, samples/s, bytes, MFU): the run's figures, declared once in
     # `timing_trainer.results.figures` (energy below)
     **{key: dtype for key, dtype in TABLE_DTYPES.items() if key not in ENERGY_COLUMNS},
@@ -99,6 +114,14 @@ METRIC_COLUMNS: dict[str, tuple[str, ...]] = {
     "eval_spearmanr": ("eval_spearmanr",),
     "eval_pearson_spearman_mean": ("eval_pearson_spearman_mean", "eval_corr"),
     "eval_loss": ("eval_loss",),
+}
+# The range of each metric's values: a value outside it (`eval_accuracy` 42.0, a percentage;
+# a Pearson correlation of 7.5) is reported with its run, and kept.
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "eval_accuracy": (0.0, 1.0), "eval_f1": (0.0, 1.0),
+    "eval_matthews_correlation": (-1.0, 1.0), "eval_pearson": (-1.0, 1.0),
+    "eval_spearmanr": (-1.0, 1.0), "eval_pearson_spearman_mean": (-1.0, 1.0),
+    "eval_loss": (0.0, float("inf")),
 }
 CANONICAL_METRIC = {spelling: column for column, spellings in METRIC_COLUMNS.items()
                     for spelling in spellings}

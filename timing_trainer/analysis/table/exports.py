@@ -79,6 +79,7 @@ def export_rows(path: Path, kind: str) -> list[dict[str, Any]]:
             record, kind=kind, source=source, run_id=run_id, name=name, state=state, sweep=sweep,
             created_at=_text(record.get("Created")), where=f"{where} row {index + 2} ({name})",
             order_key=thesis_order_key(path, kind, index) if thesis_file else None,
+            wandb_id=_text(record.get("ID")),
         ))
     report_bad_times(rows, where)
     return rows

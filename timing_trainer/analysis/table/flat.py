@@ -84,7 +84,7 @@ def parse_list(value: Any, *, what: str = "list", where: str = "") -> list[float
         items = [value]
     try:
         return [float(x) for x in items]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond float
         warnings.warn(f"{where}: {what} holds non-numbers: {str(items)[:60]!r}; read as missing",
                       RunsDataWarning, stacklevel=3)
         return None

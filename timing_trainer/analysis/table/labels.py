@@ -43,3 +43,24 @@ def sort_levels(values) -> list:
     distinct = {v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))}
     return sorted(distinct, key=lambda v: (isinstance(v, str), v if not isinstance(v, str) else 0,
                                            str(v)))
+
+
+def run_label(folder: Any, wandb_id: Any, name: Any = None, run_id: Any = None) -> str:
+    """A run as its reader knows it: the folder the sweep printed and the W&B id where both
+    exist (`000-d83de8989f (W&B 4fq1g2hv)`), else whichever it has, else its name or id."""
+    def text(value: Any) -> str | None:
+        missing = value is None or (isinstance(value, float) and np.isnan(value)) \
+            or str(value) in ("", "nan", "None", "<NA>")
+        return None if missing else str(value)
+
+    folder, wandb_id = text(folder), text(wandb_id)
+    if folder and wandb_id and folder != wandb_id:
+        return f"{folder} (W&B {wandb_id})"
+    return folder or (f"W&B {wandb_id}" if wandb_id else None) or text(name) or str(run_id)
+
+
+def run_labels(frame) -> list[str]:
+    """`run_label` of each row of a runs table (columns absent count as missing)."""
+    columns = [frame[c] if c in frame else [None] * len(frame)
+               for c in ("folder", "wandb_id", "name", "run_id")]
+    return [run_label(*values) for values in zip(*columns)]

@@ -35,11 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from timing_trainer.analysis.table.columns import COLUMNS, KINDS, conform
+from timing_trainer.analysis.table.columns import COLUMNS, KINDS, METRIC_RANGES, conform
 from timing_trainer.analysis.table.exports import EXPORT_SUFFIXES, export_files, export_rows
 from timing_trainer.analysis.table.flat import is_missing
 from timing_trainer.analysis.table.identity import dedupe_and_order
+from timing_trainer.analysis.table.labels import run_labels
 from timing_trainer.analysis.table.run_folders import folder_rows, results_files
+from timing_trainer.analysis.table.sweep_versions import current_version_files
 from timing_trainer.analysis.table.wandb_api import PREFIX as WANDB_PREFIX
 from timing_trainer.analysis.table.wandb_api import default_cache_dir, wandb_rows
 from timing_trainer.analysis.table.wandb_client import ApiHandle
@@ -53,10 +55,12 @@ _INTEGER_LIMIT = 2.0 ** 53  # integers beyond this are not exact in float64 (nor
 
 def source_rows(source: str | os.PathLike, kind: str, *, history: bool = False,
                 cache_dir: str | os.PathLike | None = None, wandb_api: Any = None,
-                ) -> list[dict[str, Any]]:
+                all_versions: bool = False) -> list[dict[str, Any]]:
     """Rows of one source; which loader reads it is decided by its form.
 
     `wandb_api`: a `wandb.Api`-like object, or an `ApiHandle` that several sources share.
+    `all_versions`: a sweep's runs folder gives the runs of every version of the sweep, not
+    only the current one's (timing_trainer.analysis.table.sweep_versions).
     """
     text = os.fspath(source)
     if text.startswith(WANDB_PREFIX):
@@ -70,8 +74,9 @@ def source_rows(source: str | os.PathLike, kind: str, *, history: bool = False,
             return folder_rows(path.parent, kind, files=[str(path)])
         raise RunsLoadError(f"{path}: not a run folder, a CSV/XLSX export or a wandb: path")
     if path.is_dir():
-        if results_files(path):
-            return folder_rows(path, kind)
+        if found := results_files(path):  # one sweep version a runs folder (sweep_versions)
+            return folder_rows(path, kind,
+                               files=current_version_files(path, found, all_versions))
         files = export_files(path)
         if files:
             return [row for file in files for row in export_rows(file, kind)]
@@ -86,6 +91,7 @@ def load_runs(
     history: bool = False,
     cache_dir: str | os.PathLike | None | bool = None,
     wandb_api: Any = None,
+    all_versions: bool = False,
 ) -> pd.DataFrame:
     """One row per run from every source, columns as in `timing_trainer.analysis.table.columns`.
 
@@ -95,6 +101,8 @@ def load_runs(
     (one request per run). `cache_dir` holds the W&B cache (None: `default_cache_dir()`, the
     user's cache folder; False: no cache). `wandb_api` replaces `wandb.Api()` (tests pass a
     stand-in); otherwise one client is made for all `wandb:` sources, on first use.
+    `all_versions`: read every version of a sweep whose runs folder holds several (by default
+    the current one's, with a warning naming what was left out).
 
     Rows come in the canonical order (`order.canonical_order`): the same runs give the same
     table from any source. Sources that hold no runs at all raise `RunsLoadError`.
@@ -108,11 +116,12 @@ def load_runs(
         cache_dir = default_cache_dir()
     handle = wandb_api if isinstance(wandb_api, ApiHandle) else ApiHandle(wandb_api)
     rows = _rows_of_all(sources, kind, history=history, cache_dir=cache_dir or None,
-                        handle=handle)
+                        handle=handle, all_versions=all_versions)
     frame = pd.DataFrame.from_records(rows)
     _coerce_numbers(frame)
     table = dedupe_and_order(conform(frame))
     _warn_finished_without_time(table, kind)
+    _warn_out_of_range(table)
     _note_running(table)
     table.attrs["kind"] = kind
     table.attrs["sources"] = [os.fspath(s) for s in sources]
@@ -125,7 +134,8 @@ def _rows_of_all(sources: list, kind: str, **options: Any) -> list[dict[str, Any
     empty = []
     for source in sources:
         found = source_rows(source, kind, history=options["history"],
-                            cache_dir=options["cache_dir"], wandb_api=options["handle"])
+                            cache_dir=options["cache_dir"], wandb_api=options["handle"],
+                            all_versions=options["all_versions"])
         if not found:
             empty.append(os.fspath(source))
         rows.extend(found)
@@ -212,3 +222,19 @@ def _note_running(table: pd.DataFrame) -> None:
             f"{int(running.sum())} run(s) still marked running (in progress, or killed before "
             f"their end: a SIGKILL leaves a results file `running`) are counted as not finished "
             f"and left out of the statistics: {ids}", RunsDataWarning, stacklevel=3)
+
+
+def _warn_out_of_range(table: pd.DataFrame) -> None:
+    """Metric values outside their metric's range (`columns.METRIC_RANGES`: an accuracy of 42.0,
+    a percentage; a correlation of 7.5) are kept, with one warning per metric naming the runs."""
+    for column, (low, high) in METRIC_RANGES.items():
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = ((values < low) | (values > high)).fillna(False).astype(bool)
+        if not bad.any():
+            continue
+        runs = run_labels(table.loc[bad])
+        shown = ", ".join(f"{run} ({value:g})" for run, value in
+                          zip(runs[:5], values[bad].head(5)))
+        warnings.warn(f"{column}: {int(bad.sum())} value(s) outside [{low:g}, {high:g}], kept "
+                      f"as they are (a percentage? another scale?): {shown}", RunsDataWarning,
+                      stacklevel=3)

@@ -17,6 +17,8 @@ from typing import Any
 from timing_trainer.analysis.table.columns import (
     CANONICAL_METRIC,
     ENERGY_COLUMNS,
+    ENVIRONMENT_COLUMNS,
+    ENVIRONMENT_KEYS,
     METRIC_COLUMNS,
     TABLE_DTYPES,
 )
@@ -56,7 +58,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "world_size": ("world_size",),
     "n_train": ("n_train_samples", "n_train"),
     "n_eval": ("n_eval_samples", "n_eval"),
-    "gpu_name": ("gpu_name", "environment.gpu_name", "environment/gpu_name"),
+    **{column: (key, f"environment.{key}", f"environment/{key}") for column, key in
+       ((c, ENVIRONMENT_KEYS.get(c, c)) for c in ENVIRONMENT_COLUMNS)},
     # the run's float figures, under their own names (`timing_trainer.results.figures`); energy and the
     # time lists have their own readers (`energy_records`, `times`)
     **{key: (key,) for key, dtype in TABLE_DTYPES.items()
@@ -185,11 +188,22 @@ def row_from_flat(
     created_at: str | None = None,
     where: str = "",
     order_key: int | None = None,
+    folder: str | None = None,
+    wandb_id: str | None = None,
 ) -> dict[str, Any]:
-    """One tidy row from a run's flat config+summary keys (`order_key`: see `columns`)."""
+    """One tidy row from a run's flat config+summary keys (`order_key`: see `columns`).
+
+    `folder`: the run folder's name; without one, the name of the run's `output_dir` (W&B runs
+    of the GLUE program record it), so a W&B id can be told by the folder the sweep printed.
+    """
+    output_dir = first(flat, ("output_dir",))
+    if folder is None and isinstance(output_dir, str) and output_dir.strip("/"):
+        folder = output_dir.rstrip("/").rsplit("/", 1)[-1]
     row: dict[str, Any] = {
         "run_id": run_id,
         "name": name,
+        "folder": folder,
+        "wandb_id": wandb_id,
         "source": source,
         "sweep": sweep,
         "created_at": created_at,

@@ -229,8 +229,8 @@ def wandb_rows(text: str, kind: str, *, api: Any = None, cache_dir: Path | None 
         # This project logs `environment` as a nested config dict: read as `environment.device`.
         flat = {**flatten(rec["config"]), **rec["summary"]}
         row = row_from_flat(
-            flat, kind=kind, source=f"{PREFIX}{path}", run_id=rec["id"], name=rec.get("name"),
-            state=rec.get("state"), sweep=rec.get("sweep"), created_at=rec.get("created_at"),
+            flat, kind=kind, source=f"{PREFIX}{path}", run_id=rec["id"], wandb_id=rec["id"],
+            name=rec.get("name"), state=rec.get("state"), sweep=rec.get("sweep"), created_at=rec.get("created_at"),
             where=f"W&B run {path.project_path}/{rec['id']}",
         )
         if history:

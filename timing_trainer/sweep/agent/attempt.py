@@ -6,7 +6,9 @@ the child lives on, see `liveness`), then with the run's end: status and reason 
 exit status, wall time and its on-clock share (`walltime`). The record, the log's command line
 and a printed command show secrets masked; the log is scrubbed of their values when the child
 ends, and an `${args_json_file}` that holds one is owner-only while the run lasts and removed
-after it (`redact`).
+after it (`redact`). The record names the sweep version it ran under (`sweep_version`). A
+write the file system refuses marks the run failed with that reason where it can, and stops the
+agent (`disk`).
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from __future__ import annotations
 import os
 import shlex
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from timing_trainer.errors import FileSystemError
+from timing_trainer.results.placement import is_results_filename
 from timing_trainer.results.schema import RESULTS_FILENAME as RESULTS_FILE
 from timing_trainer.runtime.atomic import atomic_write_json
 from timing_trainer.runtime.masking import mask_argv, mask_mapping, scrub_text, secret_values
+from timing_trainer.sweep.agent.books import RECORD_FILE, now_iso
 from timing_trainer.sweep.agent.child import Children
+from timing_trainer.sweep.agent.disk import writing
 from timing_trainer.sweep.agent.liveness import process_identity
 from timing_trainer.sweep.agent.outcomes import classify, metric_value, read_run_results
 from timing_trainer.sweep.agent.plan import AgentOptions, PlannedRun
@@ -29,13 +34,9 @@ from timing_trainer.sweep.agent.redact import run_secrets, scrub_file
 from timing_trainer.sweep.agent.walltime import wall_split
 from timing_trainer.sweep.config.macros import build_command, uses_macro
 
-RECORD_FILE = "agent_record.json"
+__all__ = ["RECORD_FILE", "AttemptRunner", "disable_wandb_reporting", "now_iso"]
 LOG_FILE = "run.log"
 ARGS_JSON_FILE = "args.json"
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def disable_wandb_reporting(command: list[str]) -> list[str]:
@@ -57,8 +58,9 @@ class AttemptRunner:
     """Runs attempts at a sweep's runs; `children` is shared by all workers (one stop)."""
 
     def __init__(self, config: dict[str, Any], options: AgentOptions, name: str, cwd: Path,
-                 children: Children):
+                 children: Children, version: str | None = None):
         self.config = config
+        self.version = version
         self.options = options
         self.name = name
         self.cwd = cwd
@@ -94,26 +96,40 @@ class AttemptRunner:
         return env
 
     def _prepare_run_dir(self, run: PlannedRun, run_dir: Path) -> None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        stale = run_dir / RESULTS_FILE
-        if stale.exists():  # an earlier attempt's results must not be read as this one's
-            stale.unlink()
+        with writing(run_dir):
+            run_dir.mkdir(parents=True, exist_ok=True)
+        for stale in sorted(run_dir.iterdir()):  # an earlier attempt's results (each run of
+            if is_results_filename(stale.name):  # a folder has its own file) are not this one's
+                with writing(stale):
+                    stale.unlink()
         if self.args_json_file:
             # The program reads its parameters from this file: real values, owner-only while
             # the run lasts when one is a secret (removed when it ends, see _finish).
             path = atomic_write_json(run_dir / ARGS_JSON_FILE, run.params)
             if secret_values(run.params):
-                os.chmod(path, 0o600)
+                with writing(path):
+                    os.chmod(path, 0o600)
 
     def run(self, run: PlannedRun, run_dir: Path, attempt: int, gpu: str | None) -> dict[str, Any]:
         """Run one attempt to its end (or until the children are stopped) and record it."""
-        self._prepare_run_dir(run, run_dir)
         record: dict[str, Any] = {
-            "sweep": self.name, "index": run.index, "key": run.key, "dir": run_dir.name,
-            "params": mask_mapping(run.params),
+            "sweep": self.name, "sweep_version": self.version, "index": run.index,
+            "key": run.key, "dir": run_dir.name, "params": mask_mapping(run.params),
             "command": self.command_for(run, run_dir, masked=True),
             "gpu": gpu, "status": "running", "attempts": attempt, "started_at": now_iso(),
         }
+        try:
+            self._prepare_run_dir(run, run_dir)
+            self._start(run, run_dir, record, gpu)
+        except FileSystemError as exc:
+            mark_refused(run_dir, record, exc)
+            raise
+        return record
+
+    def _start(self, run: PlannedRun, run_dir: Path, record: dict[str, Any],
+               gpu: str | None) -> None:
+        """The child, from its start to its record."""
+        attempt = record["attempts"]
         header = f"=== attempt {attempt} at {record['started_at']}: {shlex.join(record['command'])}\n"
 
         def started(pid: int) -> None:  # the record says `running` with the child's pid
@@ -121,12 +137,12 @@ class AttemptRunner:
             write_record(run_dir, record)
 
         start = time.monotonic()
-        returncode, did_start = self.children.run(
-            run.key, self.command_for(run, run_dir), run_dir / LOG_FILE, header, started,
-            cwd=self.cwd, env=self.env_for(run, run_dir, gpu),
-        )
+        with writing(run_dir / LOG_FILE):
+            returncode, did_start = self.children.run(
+                run.key, self.command_for(run, run_dir), run_dir / LOG_FILE, header, started,
+                cwd=self.cwd, env=self.env_for(run, run_dir, gpu),
+            )
         self._finish(run, run_dir, record, returncode, did_start, time.monotonic() - start)
-        return record
 
     def _finish(self, run: PlannedRun, run_dir: Path, record: dict[str, Any], returncode: int,
                 started: bool, wall: float) -> None:
@@ -146,7 +162,20 @@ class AttemptRunner:
         )
         for name in ("pid", "host", "pid_start"):
             record.pop(name, None)
-        scrub_file(log_path, secrets)
+        with writing(log_path):
+            scrub_file(log_path, secrets)
         if self.args_json_file and secret_values(run.params):
-            (run_dir / ARGS_JSON_FILE).unlink(missing_ok=True)
+            with writing(run_dir / ARGS_JSON_FILE):
+                (run_dir / ARGS_JSON_FILE).unlink(missing_ok=True)
         write_record(run_dir, record)
+
+
+def mark_refused(run_dir: Path, record: dict[str, Any], exc: FileSystemError) -> None:
+    """The run failed for want of a write: say so in its record, where the disk still allows."""
+    record.update(status="failed", reason_kind="write_error", reason=str(exc), ended_at=now_iso())
+    for name in ("pid", "host", "pid_start"):
+        record.pop(name, None)
+    try:
+        write_record(run_dir, record)
+    except OSError:  # refused again: the record stays `running`, a resume runs the run again
+        pass

@@ -56,7 +56,8 @@ class Children:
     def run(self, key: str, argv: list[str], log_path: Path, header: str,
             on_start: Callable[[int], None], cwd: Path, env: dict[str, str]) -> tuple[int, bool]:
         """Run `argv` to its end with its output appended to `log_path` after `header`;
-        (exit status, whether it started). `on_start(pid)` runs before the wait."""
+        (exit status, whether it started). `on_start(pid)` runs before the wait; when it raises,
+        the child is stopped and the error goes on."""
         with open(log_path, "ab") as log:
             log.write(header.encode("utf-8"))
             log.flush()
@@ -68,14 +69,19 @@ class Children:
             except OSError as exc:
                 log.write(f"cannot start the command: {exc}\n".encode())
                 return exit_codes.NOT_STARTED, False
-            on_start(proc.pid)
             with self._lock:
                 self._active[key] = proc
-            if self.stopped:  # the stop came while it started: `stop` did not see it
+            try:
+                on_start(proc.pid)  # a record that cannot be written stops the child too
+                if self.stopped:  # the stop came while it started: `stop` did not see it
+                    terminate(proc)
+                returncode = proc.wait()
+            except BaseException:
                 terminate(proc)
-            returncode = proc.wait()
-            with self._lock:
-                self._active.pop(key, None)
+                raise
+            finally:
+                with self._lock:
+                    self._active.pop(key, None)
         return returncode, True
 
     def stop(self) -> None:

@@ -11,8 +11,11 @@ books, so it works for any program a sweep file names:
     RUNS_DIR/NNN-KEY/run.log           the run's stdout and stderr (every attempt, appended)
     RUNS_DIR/NNN-KEY/...               whatever the program writes there (timing_results.json)
 
-KEY is a hash of the run's parameter values, so a second invocation recognises its runs: finished
-ones are skipped, the rest are run again. Grid and random sweeps are expanded up front (`runs`);
+KEY is a hash of the whole command the run runs (program, command template, parameter values:
+`sweep.config.version`), so a second invocation recognises its runs: finished ones are skipped,
+the rest are run again. A changed sweep whose folder holds runs it would not count is refused in
+one line naming what changed, unless `--force` (`versions`); records are checked as they are read
+(`books`). Grid and random sweeps are expanded up front (`runs`);
 a bayes sweep gets one run at a time from W&B's own bayes search (the `sweeps` package), fed with
 the metric each finished run wrote in its `timing_results.json` (`eval_metrics`, else a top-level
 key; a run without it counts as W&B counts a run without the metric).
@@ -23,48 +26,59 @@ atomically, and a run's record is the source of truth (the state file is rebuilt
 records), so killing the agent at any moment loses no finished run. Ctrl-C (or SIGTERM) stops
 the running children (`child`: SIGINT to each process group, SIGKILL after a grace period),
 records the runs as interrupted, writes the summary and stops; further signals meanwhile are
-absorbed (`stopping`). A record left `running` by a killed agent whose child still lives on
+absorbed (`stopping`). A write the file system refuses stops the agent in one line (`disk`);
+runs failing alike before they start stop it after `--fail-fast` of them (`fail_fast`). W&B's
+`early_terminate` is refused: W&B's agent applies it, this one cannot. A record left `running` by a killed agent whose child still lives on
 this host makes a resume refuse, naming the pid (`liveness`). Secrets never reach the records,
 the state, the log's command line or the printed commands (`redact`). `--only` restricts a call
 to some runs (`select`); each run's line and the summary show its on-clock share (`walltime`).
 
 Exit status: 0 when every run attempted finished or failed for lack of memory (an out-of-memory
 run is a measurement: that configuration does not fit that device); 1 when any other run failed
-(crash, non-zero exit, a child interrupted by someone else); 130 when interrupted.
+(crash, non-zero exit, a child interrupted by someone else); 130 when interrupted; 2 (one line)
+for bad input and for a write the file system refused.
 """
 
 from __future__ import annotations
 
 import random
 import re
-import shlex
 import sys
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from timing_trainer.errors import SweepFileError
+from timing_trainer.errors import FileSystemError, SweepFileError
 from timing_trainer.runtime import exit_codes
-from timing_trainer.runtime.atomic import atomic_write_json
-from timing_trainer.runtime.masking import mask_mapping
-from timing_trainer.sweep.agent.attempt import RECORD_FILE, AttemptRunner, now_iso
+from timing_trainer.sweep.agent.attempt import AttemptRunner
 from timing_trainer.sweep.agent.bayes import propose_params, unmasked
+from timing_trainer.sweep.agent.books import STATE_FILE, read_records, write_state
 from timing_trainer.sweep.agent.child import Children
+from timing_trainer.sweep.agent.disk import stopped_by, writing
+from timing_trainer.sweep.agent.fail_fast import FailFast
 from timing_trainer.sweep.agent.liveness import live_child
 from timing_trainer.sweep.agent.outcomes import read_json
 from timing_trainer.sweep.agent.plan import WANDB_MODES, AgentOptions, PlannedRun
-from timing_trainer.sweep.agent.progress import progress_bar, run_line, summary_table
+from timing_trainer.sweep.agent.progress import (
+    print_dry_run,
+    progress_bar,
+    run_line,
+    summary_table,
+)
 from timing_trainer.sweep.agent.runs_dir import check_runs_dir, lock_runs_dir
 from timing_trainer.sweep.agent.stopping import StopSignals
+from timing_trainer.sweep.agent.versions import check_version, superseded
 from timing_trainer.sweep.agent.workers import run_workers
 from timing_trainer.sweep.config.macros import uses_macro
 from timing_trainer.sweep.config.runs import expand_runs, run_cap
 from timing_trainer.sweep.config.select import select_runs
+from timing_trainer.sweep.config.version import run_basis, sweep_definition, sweep_version
 
-STATE_FILE = "sweep_state.json"
+__all__ = ["STATE_FILE", "LocalAgent", "SweepOutcome", "default_runs_dir", "sweep_name"]
+EARLY_TERMINATE = ("early_terminate: the local agent does not stop runs early; W&B's agent "
+                   "applies it (`wandb agent`); remove it from the file to run the sweep here")
 
 
 @dataclass
@@ -76,6 +90,7 @@ class SweepOutcome:
     skipped: int  # finished earlier
     interrupted: bool
     wall_time: float
+    stopped: str | None = None  # why the agent started no further run (--fail-fast)
 
     @property
     def exit_code(self) -> int:
@@ -104,6 +119,8 @@ class LocalAgent:
         if options.wandb_mode not in WANDB_MODES:
             raise SweepFileError(f"--wandb must be one of {', '.join(WANDB_MODES)}")
         cap = run_cap(config)  # an odd `run_cap` is one line here, as in `sweeps validate`
+        if config.get("early_terminate") is not None:
+            raise SweepFileError(EARLY_TERMINATE)
         if config.get("method") == "bayes":
             if not options.count and cap is None:
                 raise SweepFileError("a bayes sweep needs a run count: --count N or `run_cap`")
@@ -126,7 +143,11 @@ class LocalAgent:
                 raise SweepFileError(f"program {program!r} not found (relative to {self.cwd})")
         self._lock = threading.Lock()  # the plan, the records and the state file
         self.children = Children()
-        self.attempts = AttemptRunner(config, options, self.name, self.cwd, self.children)
+        self.definition = sweep_definition(config)
+        self.version = sweep_version(config)
+        self.basis = run_basis(config)
+        self.attempts = AttemptRunner(config, options, self.name, self.cwd, self.children,
+                                      self.version)
         self.records: dict[str, dict[str, Any]] = {}
         self.seed = self._resolve_seed()
         self.selected: set[str] | None = None  # run keys --only keeps (None: every run)
@@ -151,7 +172,7 @@ class LocalAgent:
         if self.config["method"] == "random" and run_cap(self.config) is None:
             count = self.options.count
         runs = expand_runs(self.config, seed=self.seed, count=count)
-        plan = [PlannedRun.at(index, params) for index, params in enumerate(runs)]
+        plan = [PlannedRun.at(index, params, self.basis) for index, params in enumerate(runs)]
         if self.options.only:
             self.selected = self._select(plan)
         return plan
@@ -166,15 +187,18 @@ class LocalAgent:
         kept_ids = {id(params) for params in kept}
         return {run.key for run in plan if id(run.params) in kept_ids}
 
-    def load_records(self) -> None:
-        """Every run record already on disk (the source of truth for resuming)."""
-        if not self.runs_dir.is_dir():
-            return
-        for path in sorted(self.runs_dir.glob(f"*/{RECORD_FILE}")):
-            record = read_json(path)
-            if record and isinstance(record.get("key"), str):
-                record["dir"] = path.parent.name
-                self.records[record["key"]] = record
+    def load_records(self) -> list[str]:
+        """Every run record already on disk (the source of truth for resuming), checked; the
+        notes to print (a finished run whose results are gone runs again)."""
+        self.records, notes = read_records(self.runs_dir)
+        return notes
+
+    def check_version(self) -> str | None:
+        """Refuse a changed sweep whose folder holds runs it would not count (see `versions`);
+        the note to print under `--force`."""
+        earlier = superseded(self.records, {run.key for run in self.plan}, self.version)
+        return check_version(self.runs_dir, read_json(self.runs_dir / STATE_FILE), earlier,
+                             self.definition, self.version, self.options.force)
 
     def pending(self) -> list[PlannedRun]:
         todo = [r for r in self.plan if self.records.get(r.key, {}).get("status") != "finished"
@@ -195,8 +219,9 @@ class LocalAgent:
     # -- bayes: W&B's controller code, fed with the runs' results read from their folders ------
 
     def _adopt_recorded_runs(self) -> None:
-        """A bayes sweep's plan is the runs proposed so far, as their records say."""
-        recs = sorted(self.records.values(), key=lambda r: r.get("index", 0))
+        """A bayes sweep's plan is the runs this version proposed so far, as their records say."""
+        recs = sorted((r for r in self.records.values() if r.get("sweep_version") == self.version),
+                      key=lambda r: r["index"])
         self.plan = [PlannedRun(r["index"], r["key"], unmasked(self.config, r["params"]), r["dir"])
                      for r in recs]
 
@@ -210,8 +235,8 @@ class LocalAgent:
 
     def _propose(self) -> PlannedRun:
         """The next run from W&B's bayes search (caller holds the lock)."""
-        run = PlannedRun.at(len(self.plan), propose_params(self.config, self.plan, self.records,
-                                                           self.seed))
+        params = propose_params(self.config, self.plan, self.records, self.seed)
+        run = PlannedRun.at(len(self.plan), params, self.basis)
         self.plan.append(run)
         return run
 
@@ -223,67 +248,68 @@ class LocalAgent:
 
     def execute(self, run: PlannedRun, gpu: str | None) -> dict[str, Any]:
         """Run one run to its end (or until stopped) and record it (see `attempt`)."""
-        attempt = int(self.records.get(run.key, {}).get("attempts", 0)) + 1
+        attempt = self.records.get(run.key, {}).get("attempts", 0) + 1
         record = self.attempts.run(run, self._run_dir(run), attempt, gpu)
         with self._lock:
             self.records[run.key] = record
             self._write_state()
         return record
 
+    def run_dir(self, run: PlannedRun) -> Path:
+        """Where `run` runs (its recorded folder, else `NNN-KEY`)."""
+        return self._run_dir(run)
+
     def _write_state(self) -> None:
         """The sweep's state file (caller holds the lock)."""
-        runs = []
-        for run in self.plan:
-            rec = self.records.get(run.key)
-            runs.append({
-                "index": run.index, "key": run.key,
-                "dir": rec.get("dir") if rec else run.dir_name,
-                "status": rec["status"] if rec else "pending",
-                "reason_kind": rec.get("reason_kind") if rec else None,
-                "reason": rec.get("reason") if rec else None,
-                "exit_code": rec.get("exit_code") if rec else None,
-                "wall_time": rec.get("wall_time") if rec else None,
-                "attempts": rec.get("attempts", 0) if rec else 0,
-                "on_clock_share": rec.get("on_clock_share") if rec else None,
-                "params": mask_mapping(run.params),
-            })
-        counts = Counter(r["status"] for r in runs)
-        state = {
-            "sweep": self.name,
-            "sweep_file": str(self.sweep_file) if self.sweep_file else None,
-            "method": self.config["method"],
-            "seed": self.seed,
-            "total_runs": len(runs),
-            "counts": dict(counts),
-            "updated_at": now_iso(),
-            "runs": runs,
-        }
-        atomic_write_json(self.runs_dir / STATE_FILE, state)
+        head = {"sweep": self.name,
+                "sweep_file": str(self.sweep_file) if self.sweep_file else None,
+                "sweep_version": self.version, "definition": self.definition,
+                "method": self.config["method"], "seed": self.seed}
+        write_state(self.runs_dir, head, self.plan, self.records)
+
+    def _again(self) -> str:
+        """The command that resumes this sweep, for the one-line messages."""
+        return f"timing-trainer sweep {self.sweep_file or '...'} --runs-dir {self.runs_dir}"
 
     def run(self, out=None) -> SweepOutcome:
         """Run every pending run (at most `count`), one worker per GPU (CPU: one at a time)."""
         out = out or sys.stderr
-        self.load_records()
-        bayes = self.config["method"] == "bayes"
-        if bayes:
+        notes = self.load_records()
+        if self.config["method"] == "bayes":
             self._adopt_recorded_runs()
-        todo = self.pending()
-        new_runs = self._bayes_budget(len(todo)) if bayes else 0
-        skipped = sum(1 for r in self.plan if self.records.get(r.key, {}).get("status") == "finished")
+        notes += [note for note in [self.check_version()] if note]
         check_runs_dir(self.runs_dir, create=not self.options.dry_run)
         if self.options.dry_run:
-            self._print_dry_run(todo, skipped)
-            return SweepOutcome(self.records, [], skipped, False, 0.0)
-        lock = lock_runs_dir(self.runs_dir)
+            todo = self.pending()
+            print_dry_run(self, todo, self._skipped())
+            return SweepOutcome(self.records, [], self._skipped(), False, 0.0)
+        try:
+            return self._run_locked(notes, out)
+        except FileSystemError as exc:
+            raise stopped_by(exc, self._again()) from None
+
+    def _skipped(self) -> int:
+        return sum(1 for r in self.plan if self.records.get(r.key, {}).get("status") == "finished")
+
+    def _run_locked(self, notes: list[str], out) -> SweepOutcome:
+        """The runs, with the runs folder locked (one agent per folder)."""
+        with writing(self.runs_dir / ".agent.lock"):
+            lock = lock_runs_dir(self.runs_dir)
         try:
             self.refuse_live_orphans()  # under the lock: no other agent can own such a child
+            todo = self.pending()
+            new_runs = self._bayes_budget(len(todo)) if self.config["method"] == "bayes" else 0
             with self._lock:
                 self._write_state()
-            print(f"sweep {self.name}: {len(self.plan)} runs, {skipped} finished earlier, "
-                  f"{len(todo) + new_runs} to run; runs in {self.runs_dir}", file=out)
+            for note in notes:
+                print(note, file=out)
+            print(f"sweep {self.name}: {len(self.plan)} runs, {self._skipped()} finished "
+                  f"earlier, {len(todo) + new_runs} to run; runs in {self.runs_dir}", file=out)
             with StopSignals():  # later signals wait until the summary is out
-                outcome = self._run_workers(list(todo), new_runs, skipped, out)
+                outcome = self._run_workers(list(todo), new_runs, self._skipped(), out)
                 print(summary_table(self, outcome), file=out)
+                if outcome.stopped:
+                    print(outcome.stopped, file=out)
         finally:
             lock.close()
         return outcome
@@ -305,9 +331,12 @@ class LocalAgent:
         attempted: list[str] = []
         proposals = [new_runs]
         bar = progress_bar(len(queue) + new_runs, self.name, out, self.options.progress)
+        fail_fast = FailFast(self.options.fail_fast)
 
         def take() -> PlannedRun | None:
             with self._lock:
+                if fail_fast.reason is not None:
+                    return None
                 run = self._next_run(queue, proposals)
                 if run is not None:
                     attempted.append(run.key)
@@ -318,23 +347,13 @@ class LocalAgent:
             with self._lock:
                 bar.update(1)
                 bar.write(run_line(record, len(self.plan)), file=out)
+                fail_fast.observe(record, run.params)
 
         try:
             interrupted = run_workers(self.options.gpus or [None], take, work, self.children,
                                       say=lambda text: bar.write(text, file=out))
         finally:
             bar.close()
+        stopped = fail_fast.message(self._again()) if fail_fast.reason else None
         return SweepOutcome(self.records, attempted, skipped, interrupted,
-                            time.monotonic() - start)
-
-    def _print_dry_run(self, todo: list[PlannedRun], skipped: int) -> None:
-        if self.config["method"] == "bayes":
-            print(f"# sweep {self.name} (bayes): {len(self.plan)} runs so far, {skipped} finished; "
-                  "each new run is proposed from the results before it, so none can be printed")
-        print(f"# sweep {self.name}: {len(self.plan)} runs, {skipped} finished earlier, "
-              f"{len(todo)} would run (cwd {self.cwd})")
-        gpus = self.options.gpus or [None]
-        for i, run in enumerate(todo):
-            run_dir = self._run_dir(run)
-            prefix = f"CUDA_VISIBLE_DEVICES={gpus[i % len(gpus)]} " if gpus[0] is not None else ""
-            print(f"{prefix}{shlex.join(self.attempts.command_for(run, run_dir, masked=True))}")
+                            time.monotonic() - start, stopped)

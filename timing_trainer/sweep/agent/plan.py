@@ -1,5 +1,5 @@
 """What one call of the local agent is asked to do (`AgentOptions`) and the runs it plans
-(`PlannedRun`, named by `run_key`).
+(`PlannedRun`, named by `run_key`: the whole command a run runs, see `sweep.config.version`).
 
 Their own module because both the agent (which plans) and an attempt (which runs one planned run
 with the call's options) read them: declared in `agent`, they made `attempt` import its caller.
@@ -8,19 +8,22 @@ Standard library only, so the command line's parser can take `WANDB_MODES` from 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from timing_trainer.sweep.config.version import run_identity
+
 WANDB_MODES = ("offline", "disabled", "online")  # --wandb; the first is the default
 
 
-def run_key(params: dict[str, Any]) -> str:
-    """A stable id of one run's parameter values (the local agent's resume key)."""
-    text = json.dumps(params, sort_keys=True, default=str)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
+DEFAULT_FAIL_FAST = 3  # --fail-fast: runs in a row failing alike before they start
+
+
+def run_key(params: dict[str, Any], basis: dict[str, Any]) -> str:
+    """A stable id of one run (the local agent's resume key): its parameter values with the
+    program and command template they go into (`basis`, from `version.run_basis`)."""
+    return run_identity(basis, params)
 
 
 @dataclass
@@ -37,6 +40,8 @@ class AgentOptions:
     extra_env: dict[str, str] = field(default_factory=dict)
     progress: bool = True
     only: dict[str, list[str]] | None = None  # --only NAME=V1,V2 (see `select`)
+    force: bool = False  # run a changed sweep in a folder that holds an earlier version's runs
+    fail_fast: int = DEFAULT_FAIL_FAST  # 0: never stop on failures alike (see `fail_fast`)
 
 
 @dataclass
@@ -49,7 +54,7 @@ class PlannedRun:
     dir_name: str
 
     @classmethod
-    def at(cls, index: int, params: dict[str, Any]) -> PlannedRun:
+    def at(cls, index: int, params: dict[str, Any], basis: dict[str, Any]) -> PlannedRun:
         """The run at `index` of the sweep, its folder `NNN-KEY` (KEY: `run_key`)."""
-        key = run_key(params)
+        key = run_key(params, basis)
         return cls(index, key, params, f"{index:03d}-{key}")

@@ -1,4 +1,5 @@
-"""What the local agent prints: a progress bar, one line per run as it ends, and a summary.
+"""What the local agent prints: a progress bar, one line per run as it ends, and a summary (or,
+for `--dry-run`, the commands it would run).
 
 The summary lists the runs this call touched (a `--count 1` call on a 72-run grid prints one
 row, not 72) and ends with one line over the whole sweep: how many runs are finished, failed
@@ -9,6 +10,7 @@ never printed.
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from typing import Any
 
@@ -90,3 +92,17 @@ def summary_table(agent: Any, outcome: Any) -> str:
                   for run in agent.plan if run.key in touched]
     lines.append(_total_line(agent, outcome))
     return "\n".join(lines)
+
+
+def print_dry_run(agent: Any, todo: list[Any], skipped: int) -> None:
+    """`--dry-run`: the commands of the runs a call would run, secrets masked, on stdout."""
+    if agent.config["method"] == "bayes":
+        print(f"# sweep {agent.name} (bayes): {len(agent.plan)} runs so far, {skipped} finished; "
+              "each new run is proposed from the results before it, so none can be printed")
+    print(f"# sweep {agent.name}: {len(agent.plan)} runs, {skipped} finished earlier, "
+          f"{len(todo)} would run (cwd {agent.cwd})")
+    gpus = agent.options.gpus or [None]
+    for i, run in enumerate(todo):
+        command = agent.attempts.command_for(run, agent.run_dir(run), masked=True)
+        prefix = f"CUDA_VISIBLE_DEVICES={gpus[i % len(gpus)]} " if gpus[0] is not None else ""
+        print(f"{prefix}{shlex.join(command)}")

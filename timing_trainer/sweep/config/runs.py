@@ -14,7 +14,12 @@ from typing import Any
 
 import yaml
 
-from timing_trainer.errors import GridSizeError, SweepFileError, YamlBoundError
+from timing_trainer.errors import (
+    GridSizeError,
+    SweepFileError,
+    YamlBoundError,
+    YamlDuplicateKeyError,
+)
 from timing_trainer.sweep.config.controller import flatten_run_config, import_wandb_sweeps
 from timing_trainer.sweep.config.grid_size import grid_size as count_grid
 from timing_trainer.sweep.config.safe_yaml import bounded_safe_load
@@ -40,6 +45,8 @@ def load_sweep_file(path: str | Path) -> dict[str, Any]:
         raise SweepFileError(f"{path}: not valid YAML{line}") from None
     except YamlBoundError as exc:
         raise SweepFileError(f"{path}: refused: the YAML {exc}") from None
+    except YamlDuplicateKeyError as exc:
+        raise SweepFileError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
         raise SweepFileError(f"{path}: not a text file") from None
     check_sweep_config(config, str(path))
@@ -130,7 +137,8 @@ def expand_runs(
 ) -> list[dict[str, Any]]:
     """Each run's parameter values (`{name: value}`), in W&B's order.
 
-    grid: every combination, W&B's order (`count` truncates). random: `count` draws (default the
+    grid: every combination, W&B's order, the first `run_cap` of them when the file has one (as
+    W&B's controller, which applies `run_cap` to every method; `count` truncates). random: `count` draws (default the
     file's `run_cap`), reproducible with `seed`. bayes cannot be listed ahead: each proposal
     depends on the metrics of the runs before it.
     """
@@ -144,6 +152,8 @@ def expand_runs(
     wandb_sweeps = import_wandb_sweeps()
     if method == "grid":
         runs = _grid_runs(sweep_config, wandb_sweeps)
+        cap = run_cap(sweep_config)  # W&B stops every method, grid too, after `run_cap` runs
+        runs = runs[:cap] if cap is not None else runs
         return runs[:count] if count is not None else runs
     n = count if count is not None else run_cap(sweep_config)
     if not isinstance(n, int) or n <= 0:

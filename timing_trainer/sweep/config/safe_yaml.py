@@ -7,6 +7,10 @@ grid's values, validating against a schema, printing a command: 38 s, 3.5 GB and
 line before this bound). Here the document is composed into nodes first (aliases are references,
 cheap), its size with every alias counted at every use is computed in one memoised pass, and only
 a document within `MAX_YAML_NODES` is constructed. A recursive alias (`&a [*a]`) is refused too.
+
+A mapping that names a key twice is refused as well (`duplicate_key`): `yaml.safe_load` keeps the
+last value silently, so a sweep file with two `max_seq_length:` entries ran the second only. Keys
+brought in by a merge (`<<: *base`) may be overridden, as YAML means them to be.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from timing_trainer.errors import YamlBoundError
+from timing_trainer.errors import YamlBoundError, YamlDuplicateKeyError
 
 MAX_YAML_NODES = 1_000_000  # scalars, lists and mappings, each alias counted at every use
 
@@ -55,11 +59,39 @@ def expanded_size(root: yaml.Node, limit: int = MAX_YAML_NODES) -> int:
     return sizes[id(root)]
 
 
+def _duplicate_in(node: yaml.MappingNode) -> str | None:
+    seen: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
+            continue
+        line = key.start_mark.line + 1
+        if (key.tag, key.value) in seen:
+            return (f"the key {key.value!r} appears twice in one mapping (lines "
+                    f"{seen[(key.tag, key.value)]} and {line}); YAML would keep the last silently")
+        seen[(key.tag, key.value)] = line
+    return None
+
+
+def duplicate_key(root: yaml.Node) -> None:
+    """Raise `YamlDuplicateKeyError` for the first mapping that names a key twice (each distinct
+    node visited once, however often aliases refer to it)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode) and (problem := _duplicate_in(node)):
+            raise YamlDuplicateKeyError(problem)
+        stack.extend(_children(node))
+
+
 def bounded_safe_load(text: str, limit: int = MAX_YAML_NODES) -> Any:
     """`yaml.safe_load(text)`, refusing documents that expand to more than `limit` nodes.
 
-    Raises `yaml.YAMLError` for invalid YAML (as `yaml.safe_load` does) and `YamlBoundError`
-    for a document over the bound.
+    Raises `yaml.YAMLError` for invalid YAML (as `yaml.safe_load` does), `YamlBoundError`
+    for a document over the bound and `YamlDuplicateKeyError` for a key named twice.
     """
     loader = yaml.SafeLoader(text)
     try:
@@ -74,6 +106,7 @@ def bounded_safe_load(text: str, limit: int = MAX_YAML_NODES) -> Any:
             raise YamlBoundError(
                 f"expands to more than {limit:,} YAML nodes (aliases counted at every use)"
             )
+        duplicate_key(node)
         return loader.construct_document(node)
     finally:
         loader.dispose()

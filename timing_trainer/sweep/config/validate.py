@@ -4,7 +4,8 @@ Two checks from the issue, and a few that catch what a sweep would only discover
 - W&B's own schema (`sweeps.schema_violations_from_proposed_config`, the schema W&B's local
   controller uses) and that the grid expands;
 - every parameter is an argument of the program, when the program is ours (`-m
-  timing_trainer.glue`); another program's arguments cannot be known, so that check is skipped;
+  timing_trainer.glue`), and each of its values one the program's parser takes
+  (`program_args`); another program's arguments cannot be known, so those checks are skipped;
 - the command passes the parameters on (one of the `${args...}` macros);
 - no absolute paths (a sweep file travels between machines), no number written so that YAML reads
   a string (`2e-5`), known task names, and the metric is the key the program logs for the task.
@@ -19,6 +20,7 @@ from typing import Any
 from timing_trainer.errors import SweepFileError
 from timing_trainer.sweep.config.controller import import_wandb_sweeps
 from timing_trainer.sweep.config.macros import DEFAULT_COMMAND
+from timing_trainer.sweep.config.program_args import type_problems
 from timing_trainer.sweep.config.runs import (
     check_sweep_config,
     expand_runs,
@@ -69,6 +71,7 @@ def _glue_checks(config: dict[str, Any]) -> list[str]:
         problems.append(
             "parameter(s) not accepted by python -m timing_trainer.glue: " + ", ".join(unknown)
         )
+    problems.extend(type_problems(config, known))
     tasks = parameter_values(params.get("task_name", {}))
     metric_keys = set()
     for task in tasks:
