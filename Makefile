@@ -7,12 +7,12 @@ PYTHON ?= python3
 # only when one is missing. The current folder is dropped from the search path first, so that the
 # checkout's own timing_trainer.egg-info does not pass for an installed package.
 DEMO_NEEDS = timing-trainer torch
-TEST_NEEDS = $(DEMO_NEEDS) pytest pytest-xdist nbclient nbformat ipykernel trl
+TEST_NEEDS = $(DEMO_NEEDS) pytest pytest-xdist nbclient nbformat ipykernel trl peft
 HAS = $(PYTHON) -c "import sys; sys.path.pop(0); from importlib.metadata import version; [version(name) for name in sys.argv[1:]]"
 
 install:
 	$(PYTHON) -m pip install torch==2.13.0
-	$(PYTHON) -m pip install -e ".[test,trl]"
+	$(PYTHON) -m pip install -e ".[test,trl,lora]"
 
 # Not a prerequisite target: a recipe line that names $(MAKE) also runs under `make -n`, so
 # `make -n test` shows whether the install would run.

@@ -110,7 +110,7 @@ def test_make_installs_only_where_the_package_is_missing(tmp_path, target):
 
     fresh, installed = dry_run(bare), dry_run(sys.executable)
     assert f"{bare} -m pip install torch==2.13.0" in fresh
-    assert f'{bare} -m pip install -e ".[test,trl]"' in fresh
+    assert f'{bare} -m pip install -e ".[test,trl,lora]"' in fresh
     assert "pip install" not in installed
     command = "-m timing_trainer demo" if target == "demo" else "-m pytest -q -n auto"
     assert command in fresh.splitlines()[-1] and command in installed.splitlines()[-1]

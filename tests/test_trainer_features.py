@@ -90,3 +90,18 @@ def test_torch_compile_compiles_in_the_warm_up(tmp_path):
                      finetuning_iters=2)
     assert results.train_steps == 3 and results.setup_time_parts["warmup"] > 0
     assert all(t > 0 for t in results.finetuning_times)
+
+
+def test_lora_counts_its_own_training_flops(tmp_path):
+    peft = pytest.importorskip("peft")
+    from timing_trainer.results.flops import LoraSpec, count_flops
+
+    model = peft.get_peft_model(tiny_bert(), peft.LoraConfig(
+        task_type="SEQ_CLS", r=4, target_modules=["query", "value"]))
+    trainer = TimingTrainer(model=model, args=_args(tmp_path), train_dataset=token_dataset(24))
+    trainer.train()
+    data = trainer.timing_results.to_dict()
+    forward, training = count_flops(model.config, 16, 8, LoraSpec(4, ("query", "value")))
+    assert training < 3 * forward  # frozen weights get no gradient
+    assert data["flops_per_token"] == pytest.approx(forward)  # not a third of training's
+    assert trainer.timing_results.train_flops == pytest.approx(training * 24 * 16)

@@ -133,3 +133,21 @@ def test_ratio_interval_without_repeats_says_why():
     figure = ratio_interval([2.0], [3.0, 3.1])
     assert figure["ratio"] == pytest.approx(1.525) and figure["low"] is None
     assert "one repeat" in figure["why_not"]
+
+
+def test_compare_by_a_mode_the_glue_program_records(tmp_path):
+    """Runs whose config records `lora_r` (the GLUE program's modes): split by it."""
+    results = demo_like_results(runs_per_configuration=2)
+    for index, result in enumerate(results):
+        result["config"]["lora_r"] = 8 * (index % 2)
+        result["config"]["torch_compile"] = False
+    root = write_results(tmp_path / "runs", results)
+    table = load_runs([root])
+    assert sorted(table["lora_r"].dropna().unique()) == [0, 8]
+    proc = analyze(root, "--compare-by", "lora_r", "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert "16 configurations on both sides" in proc.stdout  # 2 models x the demo's 8
+    time = json.loads((tmp_path / "out" / "compare.json").read_text())["overall"]["time"]
+    assert time["low"] <= 1.0 <= time["high"]  # the same runs' distribution on both sides
+    proc = analyze(root, "--compare-by", "torch_compile", "--out", tmp_path / "out2")
+    assert proc.returncode == 2 and "one level" in proc.stderr  # recorded, but all False

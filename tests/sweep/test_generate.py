@@ -28,12 +28,14 @@ SWEEPS = REPO / "sweeps"
 FILES = sorted(
     [f"sweep_{t}_{g}.yaml" for t in SWEEP_TASKS for g in SWEEP_GROUPS]
     + [f"sweep_{t}_{g}_inference.yaml" for t in SWEEP_TASKS for g in SWEEP_GROUPS]
+    + [f"sweep_{t}_modes.yaml" for t in SWEEP_TASKS]
     + ["demo.yaml"]
 )
 
 
-def test_there_are_36_plus_1_files_and_they_equal_the_spec():
-    assert len(FILES) == 37
+def test_there_are_54_plus_9_plus_1_files_and_they_equal_the_spec():
+    assert SWEEP_GROUPS == ("cased", "uncased", "modern")
+    assert len(FILES) == 64
     assert sorted(p.name for p in SWEEPS.glob("*.yaml")) == FILES
     assert check_all(SWEEPS) == []
     assert PACKAGE_DEMO.read_text() == (SWEEPS / "demo.yaml").read_text()
@@ -82,8 +84,10 @@ def test_each_file_follows_the_design(name):
         assert params["data_dir"]["value"] == "demo/assets"
         return
     task = params["task_name"]["value"]
-    group = "uncased" if "_uncased" in name else "cased"
     assert config["metric"] == {"name": get_task(task).main_metric_key, "goal": "maximize"}
+    if name.endswith("_modes.yaml"):  # tests/sweep/test_spec_modes.py
+        return
+    group = next(g for g in ("uncased", "modern", "cased") if f"_{g}" in name)
     assert params["model_name_or_path"]["values"] == list(MODEL_GROUPS[group])
     assert params["max_seq_length"]["values"] == [128, 256, 512]
     if name.endswith("_inference.yaml"):

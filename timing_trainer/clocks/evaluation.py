@@ -105,7 +105,7 @@ class EvalLoopTiming:
         self.device = args.device
         self.in_train = bool(trainer.is_in_train)
         self.batch_timer = interval_timer_for(self.device)
-        self.counter = BatchCounter(getattr(trainer.model, "config", None), training=False)
+        self.counter = BatchCounter.for_model(trainer.model, training=False)
         self.batch_sizes: list[int] = []
         self.forward_blocker = forward_timing_blocker(args)
         self.forward = None if self.forward_blocker else ForwardTimer(trainer.model, self.device)

@@ -26,6 +26,7 @@ from timing_trainer.commands import (
     analyze,
     demo,
     demo_assets,
+    glue_stats,
     predict,
     run,
     sweep,
@@ -38,7 +39,7 @@ from timing_trainer.runtime.pipe_guard import guarded_output
 from timing_trainer.version import __version__
 
 # Order here is the order in `--help`; `sweep` registers `sweep` and `sweeps`.
-SUBCOMMANDS = (demo, demo_assets, sweep, analyze, thesis_data, predict, run)
+SUBCOMMANDS = (demo, demo_assets, sweep, analyze, thesis_data, predict, run, glue_stats)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -154,7 +154,8 @@ def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]], rates
     model = fit_cost_model(table, args.kind)
     if model.n_without_shape:
         warnings.warn(f"{model.n_without_shape} finished run(s) have a model of unknown size "
-                      "(no table entry, no local config.json) and are not in the fit",
+                      "(no table entry, no config.json in a local folder or the Hub cache) and are "
+                      "not in the fit",
                       stacklevel=2)
     estimate = estimate_sweep(model, args.sweep, fitted=usable_runs(table)[0], only=only,
                               device=args.device, world_size=args.world_size,

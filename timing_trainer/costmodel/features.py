@@ -19,22 +19,21 @@ tokens each (the thesis, and the GLUE program, pad every example to `max_seq_len
   FLOPs); inference: the matmul weights read once per forward.
 
 A run costs `steps x step_time + per_run` (fine-tuning) or `step_time` (inference, one batch).
+A model's shape, and for architectures beyond the BERT era its attention FLOPs, come from
+shapes.py (the model table, or a `config.json`).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from timing_trainer.costmodel.shapes import ModelShape, architecture_of, model_shape
 from timing_trainer.errors import UnknownTaskError
-from timing_trainer.models import lookup_model
 from timing_trainer.tasks import get_task
 
 PHYSICS_TERMS = ("per_step", "linear_tflop", "attention_tflop", "gparams")
@@ -43,96 +42,6 @@ PLATFORM_SEP = " / "  # "cpu / fp32 / x1": device, precision, world size (CPU: "
 # The analysis table's column of torch's intra-op thread count (the results' environment
 # `torch_num_threads`): on a CPU it changes times several-fold, so it is part of the platform.
 THREADS_COLUMN = "torch_num_threads"
-
-# Architecture families by name, most specific first (distilbert before bert).
-_FAMILIES = ("distilbert", "roberta", "xlm-roberta", "albert", "deberta", "electra", "xlnet",
-             "bert", "gpt2", "t5", "bart", "llama", "mistral", "qwen", "opt")
-
-
-@dataclass(frozen=True)
-class ModelShape:
-    """What the cost features need to know about a model: its arithmetic and its weights."""
-
-    name: str
-    architecture: str  # family of the implementation ("bert", "xlnet"): its kernels' efficiency
-    num_layers: int
-    hidden_size: int
-    intermediate_size: int
-    params: int  # all parameters (the optimizer's work), shared weights counted once
-
-    @property
-    def attention_factor(self) -> float:
-        """Attention score matmuls relative to BERT's (XLNet: content + relative position)."""
-        return 2.0 if self.architecture == "xlnet" else 1.0
-
-    @property
-    def matmul_params_per_token(self) -> int:
-        """Weights a token passes through per forward (ALBERT: every layer, shared or not)."""
-        per_layer = 4 * self.hidden_size**2 + 2 * self.hidden_size * self.intermediate_size
-        if self.architecture == "xlnet":  # projection of the relative position encodings
-            per_layer += 2 * self.hidden_size**2
-        return self.num_layers * per_layer
-
-
-def architecture_of(name: str, model_type: str | None = None) -> str:
-    """The implementation family: `config.json`'s `model_type`, else read from the name."""
-    if model_type:
-        return str(model_type).lower().replace("_", "-")
-    base = str(name).strip().rstrip("/").rsplit("/", 1)[-1].lower()
-    for family in _FAMILIES:
-        if base.startswith(family):
-            return family
-    return re.split(r"[-_.]", base)[0] or base
-
-
-def shape_from_config(name: str, config: dict[str, Any]) -> ModelShape | None:
-    """A shape from a Hugging Face `config.json` (plain JSON; no transformers import)."""
-    get = config.get
-    layers = get("num_hidden_layers") or get("n_layer") or get("n_layers")
-    hidden = get("hidden_size") or get("d_model") or get("dim") or get("n_embd")
-    inter = get("intermediate_size") or get("d_inner") or get("hidden_dim") or get("n_inner")
-    if not layers or not hidden:
-        return None
-    inter = inter or 4 * hidden
-    vocab = int(get("vocab_size") or 0)
-    embed = int(get("embedding_size") or hidden)
-    positions = int(get("max_position_embeddings") or 0)
-    groups = int(get("num_hidden_groups") or layers)  # ALBERT shares layers within groups
-    per_layer = 4 * hidden**2 + 2 * hidden * inter
-    params = vocab * embed + positions * embed + groups * per_layer
-    if embed != hidden:
-        params += embed * hidden
-    arch = architecture_of(name, get("model_type"))
-    return ModelShape(name, arch, int(layers), int(hidden), int(inter), int(params))
-
-
-def model_shape(name: str, search_dirs: tuple[Path, ...] = ()) -> ModelShape | None:
-    """The shape of a model by Hub id, short name or local folder; None when nothing says it.
-
-    Order: a local folder's `config.json` (the path itself, or under one of `search_dirs`), then
-    the project's model table (`timing_trainer.models`). A model with no shape information
-    cannot be predicted: its FLOPs are unknown.
-    """
-    if name is None or (isinstance(name, float) and math.isnan(name)):
-        return None
-    name = str(name)
-    candidates = [Path(name).expanduser()] + [Path(d) / name for d in search_dirs]
-    for folder in candidates:
-        config_file = folder / "config.json"
-        try:
-            if config_file.is_file():
-                config = json.loads(config_file.read_text(encoding="utf-8"))
-                if isinstance(config, dict):
-                    shape = shape_from_config(name, config)
-                    if shape is not None:
-                        return shape
-        except (OSError, ValueError):
-            continue
-    info = lookup_model(name)
-    if info is None:
-        return None
-    return ModelShape(info.short_name, architecture_of(info.hub_name), info.num_layers,
-                      info.hidden_size, info.intermediate_size, info.params)
 
 
 def device_label(device: Any, gpu_name: Any) -> str:
@@ -210,7 +119,8 @@ def run_features(table: pd.DataFrame, kind: str,
     """One row of features per run of `table` (the analysis table's columns), same index.
 
     Columns: `steps`, the PHYSICS_TERMS, `model_key`, `architecture`, `shape_key`, `platform`,
-    `has_shape` (False: the model's shape is unknown and the run cannot be featurised), and
+    `has_shape` (False: the model's shape is unknown and the run cannot be featurised),
+    `shape_source` (shapes.py: the model table or a config.json's path), and
     `batch`, `length`, `params`, `flops_per_token` (forward) to tell how far a run lies from
     the fitted ones.
     Fine-tuning steps = ceil(n_train / (batch x world_size)) x epochs, or `max_steps` if set;
@@ -234,6 +144,8 @@ def run_features(table: pd.DataFrame, kind: str,
             "shape_key": f"L{length:g} b{batch:g}",
             "platform": row_platform(row),
             "has_shape": shape is not None,
+            # Where the shape was read ("model table", or a config.json's path; "" if nowhere).
+            "shape_source": shape.source if shape else "",
             # How big the model is (for telling an extrapolation, not priced by the fit).
             "params": float(shape.params) if shape else math.nan,
             "flops_per_token": 2.0 * shape.matmul_params_per_token if shape else math.nan,
@@ -286,8 +198,7 @@ def step_terms(shape: ModelShape | None, length: float, batch: float,
     passes = 3.0 if training else 1.0
     tokens = batch * length
     linear = 2.0 * passes * shape.matmul_params_per_token * tokens / 1e12
-    attention = (2.0 * passes * 2.0 * shape.num_layers * length**2 * shape.hidden_size * batch
-                 * shape.attention_factor / 1e12)
+    attention = passes * shape.attention_flops_per_token(length) * tokens / 1e12
     weights = shape.params if training else shape.matmul_params_per_token
     return {"per_step": 1.0, "linear_tflop": linear, "attention_tflop": attention,
             "gparams": weights / 1e9}

@@ -47,6 +47,7 @@ from timing_trainer.costmodel.platform_fit import (
 )
 from timing_trainer.costmodel.response import TIME, Response
 from timing_trainer.costmodel.selection import RunCounts
+from timing_trainer.costmodel.shapes import hub_cache_dir
 from timing_trainer.errors import CostModelError
 
 # What `fit_cost_model` takes and raises, named here for its callers (declared in platform_fit.py
@@ -161,8 +162,9 @@ def _predict_platform(fit: PlatformFit, rows: pd.DataFrame, out: pd.DataFrame,
     if strict and not known.all():
         names = ", ".join(sorted(set(rows.loc[~known, "model_key"])))
         raise CostModelError(
-            f"no size information for model(s) {names}: not in the model table and no "
-            "local config.json; cannot estimate their FLOPs")
+            f"no size information for model(s) {names}: not in the model table, no local "
+            f"config.json and none in the Hub cache ({hub_cache_dir()}); cannot estimate "
+            "their FLOPs")
     out.loc[rows.index[~known], "support"] = "unknown model shape"
     rows = rows.loc[known]
     if rows.empty:

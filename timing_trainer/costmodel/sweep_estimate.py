@@ -12,9 +12,15 @@ The total's interval adds the runs' lower and upper bounds: it assumes their err
 together (one device, one fit), which is conservative and the honest default, since a model's
 or a shape's misfit repeats in every run that shares it.
 
+A model the model table does not hold is read from its `config.json` (shapes.py: a local folder,
+or the Hub cache), and the estimate says so (`shape_fallbacks`). A model of an architecture the
+fit has no runs of is priced by its FLOPs at the fitted families' efficiency: its time is
+predicted, not refused, and flagged as an extrapolation to an unseen architecture
+(`unseen_architectures`, and a sentence in the headline).
+
 Refusals (one line, `CostModelError`): a run on a platform the fit has no runs from (another
 device, precision or world size; on a CPU, another thread count), a model with no size
-information, a sweep file that does not
+information (not in the table, no `config.json` found), a sweep file that does not
 parse or cannot be expanded.
 """
 
@@ -37,6 +43,7 @@ from timing_trainer.costmodel.features import (
     run_features,
 )
 from timing_trainer.costmodel.model import CostModel
+from timing_trainer.costmodel.shapes import TABLE
 from timing_trainer.costmodel.sweep_costs import Amount, Rates, add_run_costs, sweep_totals
 from timing_trainer.errors import CostModelError, UnknownTaskError
 from timing_trainer.models import short_model_name
@@ -61,6 +68,9 @@ class SweepEstimate:
     energy_fit: str = ""  # how many runs the energy fit used ("" without an energy fit)
     energy_note: str = ""  # why energy is not predicted ("" where it is)
     energy_source: str = ""  # what the fitted joules count (nvml, rapl, nvml+rapl)
+    unseen_architectures: tuple[str, ...] = ()  # families of the sweep the fit has no runs of
+    architecture_note: str = ""  # the headline's sentence about them ("" when none)
+    shape_fallbacks: tuple[tuple[str, str], ...] = ()  # (model, config.json) not in the table
 
     @property
     def totals(self) -> dict[str, Amount | None]:
@@ -99,6 +109,9 @@ class SweepEstimate:
             "total_interval_note": self.total_interval_note or None,
             "interval_notes": self.interval_notes,
             "extrapolation": self.extrapolation or None, "fit": self.fit,
+            "unseen_architectures": list(self.unseen_architectures),
+            "architecture_note": self.architecture_note or None,
+            "shape_fallbacks": [{"model": m, "config": c} for m, c in self.shape_fallbacks],
             "energy_fit": self.energy_fit or None, "energy_note": self.energy_note or None,
             "energy_source": self.energy_source or None,
             "price_per_hour": self.rates.price_per_hour,
@@ -237,12 +250,16 @@ def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame |
             f"sweep runs on {', '.join(missing)} lie outside the fit (fitted: "
             f"{'; '.join(model.platforms)}); restrict the sweep, e.g. --only bf16=false, or "
             f"measure such runs first (fitted precisions: {', '.join(precisions)})")
-    out = _run_costs(model, table, model.predict_features(feats, strict=True))
+    pred = model.predict_features(feats, strict=True)
+    out = _run_costs(model, table, pred)
     energy_pred, energy_note = (energy.predictions(feats) if energy is not None
                                 else (None, "not predicted: no energy fit"))
     add_run_costs(out, energy_pred, rates)
+    unseen, note = unseen_architectures(model, feats, pred)
     return SweepEstimate(name, model.kind, feats["platform"].iloc[0], out,
                          extrapolation=_headline(model, feats), fit=model.fit_summary(),
+                         unseen_architectures=unseen, architecture_note=note,
+                         shape_fallbacks=shape_fallbacks(feats),
                          rates=rates, energy_note=energy_note,
                          energy_fit=(f"energy {energy.model.fit_summary()}"
                                      if energy_pred is not None else ""),
@@ -273,3 +290,29 @@ def _headline(model: CostModel, feats: pd.DataFrame) -> str:
     sentences = [extrapolation_headline(model.fits[platform].ranges, rows)
                  for platform, rows in feats.groupby("platform", sort=False)]
     return " ".join(s for s in sentences if s)
+
+
+def unseen_architectures(model: CostModel, feats: pd.DataFrame, pred: pd.DataFrame
+                         ) -> tuple[tuple[str, ...], str]:
+    """The sweep's architectures no fitted run has, and the headline's sentence about them.
+
+    Their runs are predicted (the physics prices their FLOPs; a family's efficiency effect is
+    zero where the fit has not seen it), so the total stands, flagged: the error of pricing a
+    new family is what leave-one-model-out measures, not what this family will do.
+    """
+    new = pred["support"].astype(str) == "new_architecture"
+    unseen = tuple(sorted(set(feats.loc[new, "architecture"].astype(str))))
+    if not unseen:
+        return (), ""
+    seen = sorted({a for fit in model.fits.values() for a in fit.architectures})
+    return unseen, (
+        f"extrapolation to an unseen architecture: {', '.join(unseen)} ({int(new.sum())} of "
+        f"{len(feats)} runs); the fit has runs of {', '.join(seen)} only, so their time is "
+        "their FLOPs priced at the fitted families' efficiency")
+
+
+def shape_fallbacks(feats: pd.DataFrame) -> tuple[tuple[str, str], ...]:
+    """(model, the config.json its shape was read from) for each model not in the table."""
+    sources = feats.loc[feats["has_shape"].astype(bool), ["model_key", "shape_source"]]
+    pairs = sources.drop_duplicates().itertuples(index=False)
+    return tuple((str(m), str(s)) for m, s in pairs if s and s != TABLE)

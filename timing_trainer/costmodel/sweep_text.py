@@ -25,7 +25,10 @@ def format_estimate(est: SweepEstimate) -> str:
             else "per-batch latency x evaluation batches")
     energy = "run_kwh" in est.runs
     lines = [f"sweep {est.name}: {len(est.runs)} runs on {est.platform} ({what}; 90% intervals)"]
-    lines += [line for line in (est.fit, est.energy_fit, est.extrapolation) if line]
+    lines += [line for line in (est.fit, est.energy_fit, est.extrapolation,
+                                est.architecture_note) if line]
+    lines += [f"shape of {model}: not in the model table, read from {config}"
+              for model, config in est.shape_fallbacks]
     lines.append(f"{'task':<6} {'model':<26} {'len':>4} {'batch':>5} {'prec':>5} "
                  f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}"
                  + (f" {'kWh':>8} {'kWh interval':>20}" if energy else "") + "  support")

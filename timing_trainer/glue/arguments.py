@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from timing_trainer.errors import GlueInputError, UnknownTaskError, one_line
+from timing_trainer.glue.modes import ATTN_IMPLEMENTATIONS, check_compile_warm_up
 from timing_trainer.tasks import TASK_NAMES, canonical_task_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,9 +61,33 @@ class ModelArguments:
                           "(the head is then initialised anew)."},
     )
 
+    attn_implementation: str | None = field(
+        default=None,
+        metadata={"help": "Attention kernel: eager, sdpa or flash_attention_2 (CUDA and the "
+                          "flash_attn package); default: the model's own choice. The one used is "
+                          "recorded as config.attn_implementation.",
+                  "choices": list(ATTN_IMPLEMENTATIONS)},
+    )
+    lora_r: int = field(
+        default=0,
+        metadata={"help": "LoRA rank (peft); 0 fine-tunes every weight. The classifier head "
+                          "stays fully trainable."},
+    )
+    lora_alpha: float | None = field(
+        default=None, metadata={"help": "LoRA scaling alpha (default: 2 * lora_r)."},
+    )
+    lora_target_modules: str | None = field(
+        default=None,
+        metadata={"help": "Comma list of module names LoRA adapts (default: the attention's "
+                          "query, key and value projections, found by the model's module names)."},
+    )
+
     def __post_init__(self) -> None:
         if not str(self.model_name_or_path).strip():
             raise ValueError("model_name_or_path must not be empty")
+        from timing_trainer.glue.modes import check_mode_arguments
+
+        check_mode_arguments(self)
 
 
 @dataclass
@@ -105,6 +130,12 @@ class DataArguments:
         metadata={"help": "Folder of the tokenized-data cache (default: $TIMING_TRAINER_CACHE, "
                           "else ~/.cache/timing-trainer/tokenized)."},
     )
+    padding_free: bool = field(
+        default=False,
+        metadata={"help": "Padding-free batches (transformers' DataCollatorWithFlattening: each "
+                          "batch one row, no pad tokens); implies --pad_to_max_length False. "
+                          "Refused where the model cannot classify a flattened batch."},
+    )
     use_tokenization_cache: bool = field(
         default=True,
         metadata={"help": "Reuse tokenized data across runs with the same tokenizer, task, length, "
@@ -119,6 +150,8 @@ class DataArguments:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1 when given, got {value}")
+        if self.padding_free:
+            self.pad_to_max_length = False  # a flattened batch has no padding to add
         if not self.tokenization_cache_dir:
             from timing_trainer.glue.tokenization import default_cache_dir
 
@@ -219,8 +252,10 @@ def _parse(parser, argv: list[str]):
         if not data.get("output_dir"):
             data["output_dir"] = default_output_dir(data.get("task_name"),
                                                     data.get("model_name_or_path"))
+        check_compile_warm_up(data)
         return parser.parse_dict(data)
     namespace, _ = parser.parse_known_args(argv)
+    check_compile_warm_up(vars(namespace))
     if getattr(namespace, "output_dir", None) is not None and not namespace.output_dir.strip():
         raise GlueInputError("--output_dir is empty; give a folder, or leave it out for the "
                              "default runs/... folder")

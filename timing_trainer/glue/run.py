@@ -67,13 +67,15 @@ IN_PROCESS_STARTUP = ("not measured: main() was called in a running process with
                       "list, so the process's start-up is not this run's")
 
 
-def load_model(model_args: ModelArguments, task: GlueTask, max_seq_length: int | None = None):
+def load_model(model_args: ModelArguments, task: GlueTask, max_seq_length: int | None = None,
+               padding_free: bool = False):
     """Tokenizer and sequence-classification model (a fresh head with the task's labels).
     `max_seq_length` is checked against the config and the tokenizer before the model loads
     (a bad one is one line, exit 2, without the model's load)."""
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     from timing_trainer.glue.model_files import loading
+    from timing_trainer.glue.modes import check_padding_free
     from timing_trainer.glue.validation import check_max_seq_length
 
     name = model_args.model_name_or_path
@@ -97,10 +99,13 @@ def load_model(model_args: ModelArguments, task: GlueTask, max_seq_length: int |
         )
     if max_seq_length is not None:
         check_max_seq_length(tokenizer, config, task, max_seq_length, name)
+    if padding_free:
+        check_padding_free(config, model_args.attn_implementation)  # before the weights
+    attn = {"attn_implementation": model_args.attn_implementation}
     with loading("model", name):
         model = AutoModelForSequenceClassification.from_pretrained(
             name, config=config, ignore_mismatched_sizes=model_args.ignore_mismatched_sizes,
-            **common,
+            **common, **(attn if model_args.attn_implementation else {}),
         )
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:  # GPT-style tokenizers
         tokenizer.pad_token = tokenizer.eos_token
@@ -126,6 +131,7 @@ class GlueRun:
         """The results' config before the trainer exists (a failure while loading writes it): the
         program's arguments, the task, and the hyperparameters the trainer records too."""
         from timing_trainer.arguments import run_config
+        from timing_trainer.glue.modes import compile_config
         from timing_trainer.runtime.masking import is_secret_name
 
         args = self.training_args
@@ -135,6 +141,7 @@ class GlueRun:
             "num_labels": self.task.num_labels,
             **run_config(args, args),
             "fp16": args.fp16, "bf16": args.bf16, "tf32": args.tf32, "output_dir": args.output_dir,
+            **compile_config(args),
         }
         return {key: value for key, value in config.items() if not is_secret_name(key)}
 
@@ -201,6 +208,7 @@ class GlueRun:
         from timing_trainer.glue.data import open_source
         from timing_trainer.glue.hub_access import check_hub_reachable
         from timing_trainer.glue.model_files import check_model_folder
+        from timing_trainer.glue.modes import check_modes_available
         from timing_trainer.glue.validation import validate_arguments
         from timing_trainer.results.placement import hold_folder
         from timing_trainer.results.wandb_logging import check_wandb_login, reports_to_wandb
@@ -212,6 +220,7 @@ class GlueRun:
             check_wandb_mode()  # WANDB_MODE=bogus: one line naming the accepted values
             os.environ.setdefault("WANDB_PROJECT", DEFAULT_WANDB_PROJECT)
         validate_arguments(args)
+        check_modes_available(model_args, args)  # flash_attention_2, peft
         check_model_folder(model_args)
         source = open_source(self.task, data_args.data_dir, data_args.dataset_name,
                              model_args.cache_dir)
@@ -225,12 +234,18 @@ class GlueRun:
         return source
 
     def _load(self) -> tuple[Any, Any]:
-        """Tokenizer and model (setup part `model_load`; `--max_seq_length` checked between)."""
+        """Tokenizer and model (setup part `model_load`; `--max_seq_length` checked between),
+        with the modes applied (LoRA's adapters: part of the load) and recorded."""
         from transformers import set_seed
+
+        from timing_trainer.glue.modes import prepare_model
 
         set_seed(self.training_args.seed)  # the classifier head's initial weights
         started = time.perf_counter()
-        tokenizer, model = load_model(self.model_args, self.task, self.data_args.max_seq_length)
+        tokenizer, model = load_model(self.model_args, self.task, self.data_args.max_seq_length,
+                                      self.data_args.padding_free)
+        model, modes = prepare_model(model, self.model_args, self.data_args)
+        self.config.update(modes)
         self.setup_times["model_load"] = time.perf_counter() - started
         return tokenizer, model
 
@@ -265,17 +280,12 @@ class GlueRun:
         return tokenized
 
     def _build_trainer(self, model: Any, tokenizer: Any, tokenized: Any):
-        from transformers import DataCollatorWithPadding, default_data_collator
-
         from timing_trainer import TimingTrainer
         from timing_trainer.glue.metrics import make_compute_metrics
+        from timing_trainer.glue.modes import make_collator
 
         args = self.training_args
-        if self.data_args.pad_to_max_length:
-            collator = default_data_collator
-        else:
-            multiple = 8 if (args.fp16 or args.bf16) else None
-            collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple)
+        collator = make_collator(self.data_args, args, tokenizer, model)
         primary = self.task.eval_splits[0].name
         trainer = TimingTrainer(
             model=model,

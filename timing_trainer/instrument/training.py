@@ -110,7 +110,7 @@ def _timed_iteration(timing: Any, index: int, iters: int, call: Any) -> Iteratio
     iteration = TrainIteration(
         Stopwatch.for_device(trainer.args.device, barrier=distributed.barrier,
                              probe=trainer.energy_meter.read),
-        BatchCounter(getattr(trainer.model, "config", None), training=True))
+        BatchCounter.for_model(trainer.model, training=True))
     iteration.pause_off_clock = not trainer.timing_options.eval_and_save_while_timing
     trainer.timing_iteration = iteration
     timing.iteration_number = index + 1
@@ -184,11 +184,17 @@ def _record_counts(trainer: Any, counter: BatchCounter) -> None:
     real = counter.real_tokens()  # the queued mask sums are read here, once
     results.train_real_tokens = (int(distributed.sum_across_ranks(real)) or None
                                  if real is not None else None)
-    flops = counter.total_flops()
-    flops = distributed.sum_across_ranks(flops if flops is not None else float("nan"))
-    results.train_flops = flops if flops == flops and flops > 0 else None
+    results.train_flops = _summed_flops(counter.total_flops())
+    known = counter.total_flops() is not None
+    results.train_forward_flops = _summed_flops(counter.forward_flops if known else None)
     if counter.flops_reason():
         results.notes["flops"] = counter.flops_reason()
+
+
+def _summed_flops(flops: float | None) -> float | None:
+    """FLOPs over every rank (each rank takes part); null when zero or unknown anywhere."""
+    total = distributed.sum_across_ranks(flops if flops is not None else float("nan"))
+    return total if total == total and total > 0 else None
 
 
 def _warn_if_noisy(timing: Any) -> None:

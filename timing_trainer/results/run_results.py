@@ -138,6 +138,7 @@ class TimingResults:
         self.train_tokens: int | None = None  # per iteration, all ranks (padded tokens)
         self.train_real_tokens: int | None = None  # per iteration, all ranks (attention mask)
         self.train_flops: float | None = None  # per iteration, all ranks
+        self.train_forward_flops: float | None = None  # its forwards alone (LoRA: not 1/3)
         self.train_steps: int | None = None  # optimizer steps the fastest iteration ran
         # What ran off the clock in that iteration: {"seconds", "evaluations", "saves", "on_clock"}
         self.off_clock: dict[str, Any] | None = None
@@ -292,7 +293,9 @@ class TimingResults:
 
     def _forward_flops_per_token(self) -> float | None:
         """Average forward FLOPs per (padded) token over the training data, else the evaluation's."""
-        if self.train_flops and self.train_tokens:
+        if self.train_forward_flops and self.train_tokens:
+            return self.train_forward_flops / self.train_tokens
+        if self.train_flops and self.train_tokens:  # full fine-tuning: three forwards
             return self.train_flops / TRAINING_FORWARDS / self.train_tokens
         for record in self.evaluations:
             if record.flops and record.n_tokens:

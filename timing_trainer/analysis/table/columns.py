@@ -26,6 +26,14 @@ ENVIRONMENT_COLUMNS: dict[str, str] = {
 # Where a column's key in the results differs from its name.
 ENVIRONMENT_KEYS = {"os_platform": "platform"}
 
+# How a run fine-tuned: the GLUE program's modes, from the results' config (LoRA's rank, the
+# attention kernel, torch.compile, padding-free batches) and the parameters it trained; the
+# factors `analyze --compare-by` splits runs by.
+MODE_COLUMNS: dict[str, str] = {
+    "lora_r": "Int64", "attn_implementation": "str", "torch_compile": "str",
+    "padding_free": "str", "trainable_params": "Int64", "total_params": "Int64",
+}
+
 # The energy figures (and their source) sit apart in the table, beside the analysed energy.
 ENERGY_COLUMNS = {*FINETUNING_ENERGY_KEYS, *INFERENCE_ENERGY_KEYS, "energy_source"}
 
@@ -57,6 +65,8 @@ COLUMNS: dict[str, str] = {
     "world_size": "Int64",
     "n_train": "Int64",  # training examples: the run's own count, else the task table's
     "n_eval": "Int64",  # evaluation examples (primary set), likewise; thesis runs: its sizes
+    # how it fine-tuned (the GLUE program's modes; missing for runs that predate them)
+    **MODE_COLUMNS,
     # where it ran
     "device": "str",
     "gpu_name": "str",

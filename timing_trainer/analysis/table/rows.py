@@ -20,6 +20,7 @@ from timing_trainer.analysis.table.columns import (
     ENVIRONMENT_COLUMNS,
     ENVIRONMENT_KEYS,
     METRIC_COLUMNS,
+    MODE_COLUMNS,
     TABLE_DTYPES,
 )
 from timing_trainer.analysis.table.energy_rows import energy_columns
@@ -58,6 +59,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "world_size": ("world_size",),
     "n_train": ("n_train_samples", "n_train"),
     "n_eval": ("n_eval_samples", "n_eval"),
+    **{column: (column,) for column in MODE_COLUMNS},
     **{column: (key, f"environment.{key}", f"environment/{key}") for column, key in
        ((c, ENVIRONMENT_KEYS.get(c, c)) for c in ENVIRONMENT_COLUMNS)},
     # the run's float figures, under their own names (`timing_trainer.results.figures`); energy and the
