@@ -151,3 +151,17 @@ def test_compare_by_a_mode_the_glue_program_records(tmp_path):
     assert time["low"] <= 1.0 <= time["high"]  # the same runs' distribution on both sides
     proc = analyze(root, "--compare-by", "torch_compile", "--out", tmp_path / "out2")
     assert proc.returncode == 2 and "one level" in proc.stderr  # recorded, but all False
+
+
+def test_a_varied_mode_is_a_factor_of_the_anova(tmp_path):
+    from timing_trainer.analysis.analyze import analyze as run_analysis
+
+    results = demo_like_results(runs_per_configuration=2)
+    for index, result in enumerate(results):
+        result["config"]["lora_r"] = 8 * (index % 2)
+        result["config"]["torch_compile"] = False  # recorded, one level: not a factor
+    table = load_runs([write_results(tmp_path / "runs", results)])
+    rows = run_analysis(table, "finetuning", n_jobs=1, forest_k=0).anova.set_index("factor")
+    assert list(rows.index) == ["task", "model", "max_seq_length", "batch_size", "lora_r"]
+    assert rows.loc["lora_r", "n_levels"] == 2 and rows.loc["lora_r", "p"] > 0.01  # no effect
+    assert rows.loc["max_seq_length", "p"] < 0.01  # the demo's length effect still found

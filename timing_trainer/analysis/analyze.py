@@ -54,7 +54,7 @@ from timing_trainer.analysis.stats.response import (
 )
 from timing_trainer.analysis.stats.result import Analysis
 from timing_trainer.analysis.stats.settings import forest_settings as kind_forest_settings
-from timing_trainer.analysis.table.columns import FACTORS
+from timing_trainer.analysis.table.columns import FACTORS, design_factors
 from timing_trainer.analysis.table.load import load_runs
 from timing_trainer.analysis.table.order import canonical_order
 from timing_trainer.runtime.atomic import atomic_write_json, atomic_write_text
@@ -125,11 +125,13 @@ def _descriptive(data: pd.DataFrame, kind: str, response: Response) -> dict[str,
 
 def _anova(data: pd.DataFrame, response: Response) -> dict[str, Any]:
     """The one-way ANOVAs, their checks, Tukey HSD and residuals (`Analysis` fields)."""
-    fits = anova.one_way_fits(data, dv=response.column)  # testable factors only
-    return {"anova": anova.one_way_anova(data, dv=response.column, fits=fits),
-            "checks": anova.assumption_checks(data, dv=response.column, fits=fits),
-            "tukey": anova.tukey_hsd(data, dv=response.column),
-            "factor_residuals": anova.residuals_by_factor(data, dv=response.column, fits=fits)}
+    factors = design_factors(data)  # the thesis's, and the modes the runs vary
+    fits = anova.one_way_fits(data, factors, dv=response.column)  # testable factors only
+    return {"anova": anova.one_way_anova(data, factors, dv=response.column, fits=fits),
+            "checks": anova.assumption_checks(data, factors, dv=response.column, fits=fits),
+            "tukey": anova.tukey_hsd(data, factors, dv=response.column),
+            "factor_residuals": anova.residuals_by_factor(data, factors, dv=response.column,
+                                                          fits=fits)}
 
 
 def _quality(data: pd.DataFrame, response: Response, notes: list[str]) -> dict[str, Any]:

@@ -140,6 +140,14 @@ LIST_COLUMNS = tuple(c for c, t in COLUMNS.items() if t == "object")
 
 # The factors of the thesis's ANOVA, in its order.
 FACTORS = ("task", "model", "max_seq_length", "batch_size")
+# The modes the GLUE program records: factors too, where the runs vary them (`design_factors`).
+MODE_FACTORS = ("lora_r", "attn_implementation", "torch_compile", "padding_free")
+
+
+def design_factors(data: pd.DataFrame) -> tuple[str, ...]:
+    """The thesis's factors, then each mode the runs vary (runs without modes: the thesis's)."""
+    varied = tuple(m for m in MODE_FACTORS if m in data and data[m].dropna().nunique() > 1)
+    return (*FACTORS, *varied)
 
 KINDS = ("finetuning", "inference")
 
