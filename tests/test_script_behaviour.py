@@ -169,3 +169,12 @@ def test_the_closing_warning_names_the_scripts_own_call(tmp_path):
     with pytest.warns(UnavailableFiguresWarning) as caught:
         trainer.evaluate()  # finishes the run: the warning points here, not into the package
     assert caught[0].filename == __file__
+
+
+def test_finish_timing_results_names_its_caller_too(tmp_path):
+    trainer = _trainer(TimingTrainer, tmp_path, finetuning_iters=1)
+    trainer.train()  # no evaluation: the run is still open
+    with pytest.warns(UnavailableFiguresWarning) as caught:
+        path = trainer.finish_timing_results()
+    assert caught[0].filename == __file__
+    assert json.loads(path.read_text())["status"] == "finished"

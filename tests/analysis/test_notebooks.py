@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.notebooks import read_clean, run_notebook
 
 from timing_trainer.analysis.notebook import MAKE_DEFAULT, SOURCES_ENV, TREES_ENV
 from timing_trainer.testing.runs import demo_like_results, write_results, write_run_folders
@@ -31,11 +32,7 @@ def execute(name: str, workdir: Path, monkeypatch, sources: str | None,
             metric: str = "time"):
     """Run a copy of the notebook in `workdir/notebooks` (a fresh clone's layout), with the
     first code cell's `METRIC` set to `metric` as a reader would."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), \
-        "commit notebooks without outputs"
+    notebook = read_clean(NOTEBOOKS / f"{name}.ipynb")
     first = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert 'METRIC = "time"' in first.source
     first.source = first.source.replace('METRIC = "time"', f'METRIC = "{metric}"')
@@ -49,15 +46,7 @@ def execute(name: str, workdir: Path, monkeypatch, sources: str | None,
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend: PNG outputs
     (workdir / "home").mkdir(exist_ok=True)
     monkeypatch.setenv("HOME", str(workdir / "home"))  # the W&B cache default lives there
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(folder)}})
-    client.execute()
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code"
-               for o in cell.get("outputs", [])]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert sorted(p.name for p in folder.iterdir()) == [], "the notebook left files beside it"
-    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    images = sum("image/png" in o.get("data", {}) for o in outputs)
+    text, _markdown, images = run_notebook(notebook, folder)
     return text, images
 
 

@@ -7,17 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.notebooks import read_clean, run_notebook
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "glue_stats.ipynb"
 ASSETS = {"tasks": ["rte", "cola"], "train_size": 12, "dev_size": 4}
 
 
 def execute(workdir: Path, monkeypatch, data: Path | None) -> tuple[str, int]:
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), \
-        "commit notebooks without outputs"
+    notebook = read_clean(NOTEBOOK)
     folder = workdir / "notebooks"
     folder.mkdir(parents=True)
     if data is None:
@@ -25,17 +22,8 @@ def execute(workdir: Path, monkeypatch, data: Path | None) -> tuple[str, int]:
     else:
         monkeypatch.setenv("TIMING_TRAINER_GLUE_DATA", str(data))
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend: PNG outputs
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(folder)}})
-    client.execute()
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code"
-               for o in cell.get("outputs", [])]
-    assert not [o for o in outputs if o.output_type == "error"]
-    assert list(folder.iterdir()) == [], "the notebook left files beside it"
-    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    text += "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
-    images = sum("image/png" in o.get("data", {}) for o in outputs)
-    return text, images
+    text, markdown, images = run_notebook(notebook, folder)
+    return text + markdown, images
 
 
 @pytest.mark.slow

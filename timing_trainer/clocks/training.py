@@ -92,7 +92,6 @@ class TrainIteration:
             self.stopwatch.resume()
 
 
-
 def _strategy(args: Any, name: str) -> str:
     value = getattr(args, name, None)
     return str(getattr(value, "value", value) or "no")

@@ -17,12 +17,10 @@ from typing import Any
 
 from timing_trainer.errors import TimingNotAppliedWarning
 from timing_trainer.instrument import inference, training
-from timing_trainer.instrument.timing import attach_timing, timing_of
+from timing_trainer.instrument.timing import FINISH_CALLER_FRAME, attach_timing, timing_of
 
-# The class-level methods, and the default `metric_key_prefix` of the evaluating ones.
+# The class-level methods the timing wraps.
 TIMED_METHODS = ("train", "evaluate", "predict", "evaluation_loop", "prediction_loop")
-_PREFIX_DEFAULTS = {"evaluate": "eval", "predict": "test", "evaluation_loop": "eval",
-                    "prediction_loop": "eval"}
 
 
 def _argument(original: Any, name: str, args: tuple, kwargs: dict, default: Any) -> Any:
@@ -41,7 +39,7 @@ def _run_train(timing: Any, original: Any, trainer: Any, args: tuple, kwargs: di
 
 
 def _run_evaluate(timing: Any, original: Any, trainer: Any, args: tuple, kwargs: dict) -> Any:
-    prefix = _argument(original, "metric_key_prefix", args, kwargs, _PREFIX_DEFAULTS["evaluate"])
+    prefix = _argument(original, "metric_key_prefix", args, kwargs, "eval")
     dataset = _argument(original, "eval_dataset", args, kwargs, None)
     if dataset is None and trainer.eval_dataset is None:
         raise ValueError("evaluate() needs an evaluation dataset: pass eval_dataset= to the "
@@ -52,7 +50,7 @@ def _run_evaluate(timing: Any, original: Any, trainer: Any, args: tuple, kwargs:
 
 
 def _run_predict(timing: Any, original: Any, trainer: Any, args: tuple, kwargs: dict) -> Any:
-    prefix = _argument(original, "metric_key_prefix", args, kwargs, _PREFIX_DEFAULTS["predict"])
+    prefix = _argument(original, "metric_key_prefix", args, kwargs, "test")
     output = inference.measured(timing, functools.partial(original, trainer, *args, **kwargs),
                                 prefix)
     inference.with_lists(timing, output.metrics, prefix)
@@ -143,11 +141,7 @@ def finish_timing_results(self: Any) -> Any:
     one warning naming the figures that could not be computed. Results also finish after an
     `evaluate()`/`predict()` that follows a completed `train()`, at `unpatch_trainer()`, and at
     interpreter exit. Returns the file's path (None when no file is written)."""
-    timing = timing_of(self)
-    writer = timing.results.writer_to_finish()
-    if writer is None:  # not rank 0
-        return timing.results.path
-    return writer.close("finished")  # called here, so its warning names our caller
+    return timing_of(self).finish(stacklevel=FINISH_CALLER_FRAME)  # the warning names our caller
 
 
 def time_trainer(trainer: Any, options: Any = None, tags: dict[str, Any] | None = None,

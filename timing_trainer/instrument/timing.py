@@ -29,6 +29,8 @@ from timing_trainer.runtime.masking import mask_argv
 logger = logging.getLogger(__name__)
 # warn_unavailable, close, finish, timed_train/measured, the runner, the timed method: the caller
 _USER_FRAME = 7
+# warn_unavailable, close, finish, finish_timing_results: the caller
+FINISH_CALLER_FRAME = 5
 
 
 def before_init(args: Any) -> None:
@@ -76,11 +78,10 @@ class Timing:
         """Fresh results (and a fresh results file) for the work from here on."""
         trainer = self.trainer
         previous = getattr(trainer, "timing_results", None)  # what a script added to the config
-        config = {**(previous.config if previous is not None else self.tags),
-                  **self.base_config(self.precision)}
+        config = {**(previous.config if previous is not None else {}),
+                  **self.base_config(self.precision), **self.tags}
         results = trainer.timing_results = TimingResults(config=config,
                                                          environment=dict(self.environment))
-        results.config.update(self.tags)
         args = trainer.args
         results.n_devices = (args.world_size if args.world_size > 1
                              else max(1, getattr(args, "n_gpu", 1) or 1))
@@ -99,13 +100,14 @@ class Timing:
         results = self.trainer.timing_results
         return bool(results.finetuning_times) or results.status == "failed"
 
-    def finish(self) -> Path | None:
+    def finish(self, stacklevel: int = _USER_FRAME) -> Path | None:
         """The current run has ended: `finished` (a failed run stays failed), the final write.
-        Called from a timed `train()`/`evaluate()`: the warning names the script's call."""
+        `stacklevel`: the frame of the script's call that the warning names (by default that
+        of a timed `train()`/`evaluate()`)."""
         writer = self.results.writer_to_finish()
         if writer is None:  # not rank 0
             return self.results.path
-        return writer.close("finished", stacklevel=_USER_FRAME)
+        return writer.close("finished", stacklevel=stacklevel)
 
     # --- what the run records -----------------------------------------------------------------
     def base_config(self, precision: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from timing_trainer.errors import OutputFolderInUseError, ResultsWriteError
 from timing_trainer.results.schema import RESULTS_FILENAME
+from timing_trainer.runtime.locks import try_lock
 
 LOCK_FILENAME = ".timing_results.lock"
 _STEM, _SUFFIX = RESULTS_FILENAME.rsplit(".", 1)
@@ -45,26 +46,18 @@ def hold_folder(folder: str | Path) -> None:
     if key in _LOCKS:
         _LOCKS[key][1] += 1
         return
+    lock = os.path.join(key, LOCK_FILENAME)
     try:
         os.makedirs(key, exist_ok=True)
-        handle = open(os.path.join(key, LOCK_FILENAME), "a+")
+        handle = try_lock(lock)
     except OSError as exc:
         raise ResultsWriteError(f"cannot write timing results to {folder}: the output folder "
                                 f"is not writable ({exc.strerror or exc})") from exc
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no lock
-        _LOCKS[key] = [handle, 1]
-        return
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
+    if handle is None:
+        holder = Path(lock).read_text(encoding="utf-8").strip() or "another process"
         raise OutputFolderInUseError(
             f"{folder} is in use by another timed run ({holder}); give this run its own "
-            "output_dir, or wait for that one to end") from None
+            "output_dir, or wait for that one to end")
     handle.seek(0)
     handle.truncate()
     handle.write(f"process {os.getpid()}\n")

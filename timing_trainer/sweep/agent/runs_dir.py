@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from timing_trainer.errors import CliError, SweepFileError
+from timing_trainer.runtime.locks import try_lock
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -53,17 +54,10 @@ def lock_runs_dir(runs_dir: Path):
     An advisory `flock`, released by the kernel when the agent ends, even by SIGKILL, so a killed
     agent leaves no stale lock. Returns the open lock file (close it to release).
     """
-    handle = open(runs_dir / ".agent.lock", "a+")
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no lock
-        return handle
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
+    handle = try_lock(runs_dir / ".agent.lock")
+    if handle is None:
         raise SweepFileError(
             f"another agent is running the sweep in {runs_dir}; wait for it, or run one agent "
             "with --gpus 0,1,... to use several GPUs"
-        ) from None
+        )
     return handle
