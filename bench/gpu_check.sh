@@ -7,6 +7,14 @@
 # workload (NVML's counter; needs nvidia-ml-py: without it the row says so). Nothing to download;
 # the limits below cap it at 7 min 50 s (about 5.5 expected on an H100). Prints a short table
 # last. Figures (and the raw JSON) are written to $OUT when set, else a temp folder.
+# Then one row per fine-tuning mode (issue 19, bench/modes.py): the GLUE program on a
+# BERT-base-sized and a ModernBERT-base-sized model built from a config (bf16, RTE, length 128,
+# batch 32): eager (the baseline), sdpa, flash_attention_2 (a row saying why not where flash_attn
+# is missing), LoRA r=8 (a row saying so where peft is missing), padding_free (refused in one
+# line where the model cannot classify a flattened batch), torch_compile (last: the slowest, its
+# compilation cold; a step cut by its limit keeps the rows before); capped at 4 min more
+# (7 on a CPU rehearsal), timed apart from the 7 min 50 s. GPU_CHECK_MODES=0 leaves the modes
+# out. The table is also in $OUT/modes.md, ready for bench/RESULTS.md.
 # A machine without nvidia-ml-py: put its wheel (nvidia_ml_py-*.whl) into $GPU_CHECK_WHEELS
 # (default .whl/) and it is installed into a temporary folder for this script only.
 set -uo pipefail
@@ -27,8 +35,12 @@ if ! python3 -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else
     fi
     echo "CPU rehearsal (no GPU): $(python3 -c 'import platform; print(platform.processor() or platform.machine())')" | tee "$OUT/gpu.txt"
     WARMUP_ARGS="--rounds 1"  # small shapes come from the benchmarks' CPU defaults
+    MODES_ARGS="--size tiny --precision fp32 --iters 1 --run-timeout 100"
+    MODES_LIMIT=420  # CPU: a process start and torch.compile each cost more than on a GPU host
 else
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
+    MODES_ARGS="--size base --precision bf16 --length 128 --batch-size 32 --iters 2 --run-timeout 110"
+    MODES_LIMIT=240
 fi
 
 if ! python3 -c "import pynvml" 2>/dev/null; then
@@ -62,8 +74,18 @@ bench "fidelity" 55 fidelity
 bench "warm-up" 80 warmup $WARMUP_ARGS
 bench "local-agent sweep of the GLUE program" 110 sweep_e2e
 bench "energy of every fine-tuning iteration" 50 energy
+CORE_SECONDS=$(( $(date +%s) - START ))
 
-python3 - "$OUT" "$pytest_rc" "$(( $(date +%s) - START ))" <<'PY'
+MODES_START=$(date +%s)
+if [ "${GPU_CHECK_MODES:-1}" != "0" ]; then
+    # shellcheck disable=SC2086
+    bench "modes: eager, sdpa, flash_attention_2, LoRA r=8, padding_free, torch_compile" "$MODES_LIMIT" \
+        modes $MODES_ARGS --modes eager,sdpa,flash_attention_2,lora,padding_free,compile \
+        --markdown "$OUT/modes.md"
+fi
+MODES_SECONDS=$(( $(date +%s) - MODES_START ))
+
+python3 - "$OUT" "$pytest_rc" "$CORE_SECONDS" <<'PY'
 import json, os, re, sys
 out, pytest_rc, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def load(name):
@@ -150,5 +172,9 @@ elif en:
     print(f"  reason: {en['reason']}")
 else:
     print(f"{'energy':<46}{'missing':>14}")
-print(f"{'whole script (s)':<46}{seconds:>14d}{'< 480':>10}{'yes' if seconds < 480 else 'NO':>5}")
+print(f"{'whole script before the modes (s)':<46}{seconds:>14d}{'< 480':>10}{'yes' if seconds < 480 else 'NO':>5}")
 PY
+
+if [ "${GPU_CHECK_MODES:-1}" != "0" ]; then
+    python3 bench/modes_rows.py "$OUT/modes.json" "$MODES_SECONDS" "$MODES_LIMIT"
+fi

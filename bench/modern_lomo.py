@@ -6,7 +6,9 @@ a config beside it, sharing that tokenizer. A local sweep of the GLUE program (m
 max_seq_length x batch size) runs through `timing-trainer sweep --wandb disabled`; then
 `timing-trainer predict --cv leave-one-model-out` fits the cost model on two architectures and
 predicts the third's runs, for each in turn: the error a user meets when predicting a model
-family the fit has never seen (their FLOPs from timing_trainer.results.flops).
+family the fit has never seen (their FLOPs from timing_trainer.results.flops). Besides the
+overall figures, a table per held-out architecture (runs, median and p90 APE), from the same
+cross-validation run in this process (`costmodel.cross_validation`).
 
     python bench/modern_lomo.py                     # CPU: small shapes, a few minutes
     python bench/modern_lomo.py --hidden 256 --layers 4 --json out.json
@@ -40,38 +42,43 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _config(architecture: str, hidden: int, layers: int, tokenizer):
-    """A small config of `architecture` for the demo tokenizer's vocabulary."""
+def _config(architecture: str, hidden: int, layers: int, tokenizer, **overrides):
+    """A small config of `architecture` for the demo tokenizer's vocabulary; `overrides`
+    replace any of its values (a base-sized shape: bench/modes.py)."""
     import transformers
 
-    common = dict(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
+    values = dict(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
                   num_attention_heads=max(1, hidden // 32), intermediate_size=2 * hidden,
-                  pad_token_id=tokenizer.pad_token_id)
+                  pad_token_id=tokenizer.pad_token_id, max_position_embeddings=512)
     if architecture == "bert":
-        return transformers.BertConfig(max_position_embeddings=512, **common)
+        return transformers.BertConfig(**{**values, **overrides})
     if architecture == "modernbert":
-        return transformers.ModernBertConfig(
-            max_position_embeddings=512, global_attn_every_n_layers=2, local_attention=32,
-            cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id,
-            bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id, **common)
-    return transformers.DebertaV2Config(
-        max_position_embeddings=512, relative_attention=True, position_buckets=64,
-        pos_att_type=["p2c", "c2p"], share_att_key=True, position_biased_input=False,
-        norm_rel_ebd="layer_norm", type_vocab_size=0, **common)
+        values.update(global_attn_every_n_layers=2, local_attention=32,
+                      cls_token_id=tokenizer.cls_token_id, sep_token_id=tokenizer.sep_token_id,
+                      bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id)
+        return transformers.ModernBertConfig(**{**values, **overrides})
+    values.update(relative_attention=True, position_buckets=64, pos_att_type=["p2c", "c2p"],
+                  share_att_key=True, position_biased_input=False, norm_rel_ebd="layer_norm",
+                  type_vocab_size=0)
+    return transformers.DebertaV2Config(**{**values, **overrides})
 
 
-def write_models(assets: Path, hidden: int, layers: int) -> dict[str, Path]:
-    """One model folder per architecture, each with the demo's (uncased) tokenizer."""
+def write_models(assets: Path, hidden: int, layers: int,
+                 architectures=ARCHITECTURES, config=None) -> dict[str, Path]:
+    """One model folder per architecture, each with the demo's (uncased) tokenizer.
+    `config(architecture, tokenizer)`: the model's config (default: `_config` at `hidden`,
+    `layers`)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
     source = assets / "models" / "tiny-uncased"
     tokenizer = AutoTokenizer.from_pretrained(str(source))
+    config = config or (lambda architecture, tok: _config(architecture, hidden, layers, tok))
     folders = {}
-    for architecture in ARCHITECTURES:
+    for architecture in architectures:
         folder = assets / "models" / f"small-{architecture}"
         torch.manual_seed(0)
-        AutoModel.from_config(_config(architecture, hidden, layers, tokenizer),
+        AutoModel.from_config(config(architecture, tokenizer),
                               attn_implementation="eager").save_pretrained(str(folder))
         tokenizer.save_pretrained(str(folder))
         folders[architecture] = folder
@@ -101,11 +108,58 @@ def sweep_file(path: Path, assets: Path, models: dict[str, Path], opts) -> Path:
     return path
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def child_env() -> dict[str, str]:
+    """The children's environment: one torch thread unless set, W&B off, and this checkout
+    first on the path (the package imports from here, installed or not)."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+            "WANDB_MODE": "disabled", "PYTHONPATH": path}
+
+
 def _timing_trainer(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-           "WANDB_MODE": "disabled"}
-    return subprocess.run([sys.executable, "-m", "timing_trainer", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "timing_trainer", *args], cwd=cwd,
+                          env=child_env(), capture_output=True, text=True, check=False)
+
+
+def architecture_of(model: str) -> str:
+    """The architecture of a model folder this script wrote (`.../small-modernbert`)."""
+    name = str(model).rstrip("/").rsplit("/", 1)[-1]
+    return name.removeprefix("small-") if name.startswith("small-") else name
+
+
+def per_architecture(runs_dir: Path) -> list[dict]:
+    """Leave-one-model-out per held-out architecture: runs scored, median and p90 APE (%);
+    a last row `all` over every run (the figures `predict --cv` printed)."""
+    import numpy as np
+
+    from timing_trainer.analysis.table.load import load_runs
+    from timing_trainer.costmodel.cross_validation import cross_validate
+
+    scored = cross_validate(load_runs([str(runs_dir)]), "finetuning",
+                            "leave-one-model-out").runs
+    rows = []
+    held_out = scored["model"].map(architecture_of)
+    for architecture in (*ARCHITECTURES, "all"):  # all: the overall figures, once more
+        ape = scored.loc[(held_out == architecture) | (architecture == "all"), "ape"]
+        ape = ape.dropna().to_numpy(float)
+        rows.append({"architecture": architecture, "n": int(len(ape)),
+                     "median_ape": float(np.median(ape)) if len(ape) else None,
+                     "p90_ape": float(np.percentile(ape, 90)) if len(ape) else None})
+    return rows
+
+
+def breakdown_table(rows: list[dict]) -> str:
+    """The per-architecture rows as a markdown table (APE in %)."""
+    def pct(value):
+        return "n/a" if value is None else f"{value:.1f} %"
+
+    lines = ["| held-out architecture | runs | median APE | p90 APE |", "|---|---|---|---|"]
+    lines += [f"| {r['architecture']} | {r['n']} | {pct(r['median_ape'])} | "
+              f"{pct(r['p90_ape'])} |" for r in rows]
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -131,9 +185,11 @@ def main(argv=None) -> int:
         print(f"leave-one-model-out on {device_name()} (CPU figures where no GPU), "
               f"hidden {opts.hidden}, {opts.layers} layers:")
         print(json.dumps(figures, indent=1)[:4000])
+        rows = per_architecture(work / "runs")
+        print("per held-out architecture:\n" + breakdown_table(rows))
         if opts.json:
             write_json(opts.json, {"device": device_name(), "options": vars(opts),
-                                   "predict_cv": figures})
+                                   "predict_cv": figures, "per_architecture": rows})
         return 0 if ran.returncode == 0 else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -84,6 +84,11 @@ class CostModelError(TimingTrainerError, ValueError):
     """The cost model cannot answer (no runs, or a request outside what the fit supports)."""
 
 
+class PilotError(CliError, ValueError):
+    """`timing-trainer pilot` or an estimate from a pilot cannot start: a sweep file, an option,
+    a budget, or a pilot folder that cannot be used (one line, exit 2, before any slice runs)."""
+
+
 class ThesisDataError(Exception):
     """A thesis export could not be fetched, or its content is not the recorded one (exit 1)."""
 
@@ -161,6 +166,10 @@ class OutputFolderInUseError(TimingTrainerError):
 
 class RunsDataWarning(TimingTrainerWarning):
     """Something in the runs was odd (text in a number column, a duplicate, a missing column)."""
+
+
+class CostModelWarning(TimingTrainerWarning):
+    """The cost model could not be fitted for a report; the report's section says why too."""
 
 
 def one_line(exc: BaseException | str) -> str:

@@ -21,7 +21,7 @@ from timing_trainer.errors import (
 from timing_trainer.testing.costs import synthetic_runs
 
 COMMANDS = ["demo", "demo-assets", "sweep", "sweeps", "analyze", "thesis-data", "predict", "run",
-            "glue-stats"]
+            "glue-stats", "eta", "pilot"]
 
 
 def one_error_line(proc: subprocess.CompletedProcess, command: str) -> str:

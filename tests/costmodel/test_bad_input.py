@@ -242,18 +242,34 @@ def test_predicting_base_models_from_tiny_ones_says_extrapolation(tmp_path, demo
     assert factors and 1000 < int(factors[1]) < int(factors[2]) < 10000, head[2]
     assert "sequences are 64 to 128 tokens long, this sweep's are up to 4.0x longer" in head[2]
     assert "n/a" not in out
-    assert re.search(r"total: .*, no 90% interval: 36 of 36 runs have none", out)
     assert "(1) far outside the fitted runs:" in out
+    # every run far outside: no total, and the pilot recommended with the exact command
+    assert re.search(r"^total: not given: all 36 runs lie far outside the fitted runs", out, re.M)
+    assert not re.search(r"total: \d", out)
+    assert (f"Measure this machine with a short pilot instead: timing-trainer pilot {RTE_SWEEP} "
+            "--out pilot/sweep_rte_cased --only bf16=false") in out
+    assert main(["predict", "--runs", str(root), "--sweep", str(RTE_SWEEP),
+                 "--only", "bf16=false", "--force"]) == 0
+    forced = capsys.readouterr().out
+    assert re.search(r"total: .*, no 90% interval: 36 of 36 runs have none.*given because "
+                     "of --force", forced)
 
 
 def test_extrapolation_in_json_and_python(tmp_path, demo_like_runs):
     model = fit_cost_model(demo_like_runs, "finetuning")
-    est = estimate_sweep(model, RTE_SWEEP, fitted=demo_like_runs, only={"bf16": ["false"]})
+    est = estimate_sweep(model, RTE_SWEEP, only={"bf16": ["false"]})
     data = est.to_dict()
     assert data["extrapolation"].startswith("extrapolation:")
-    assert data["total_low_s"] is None and data["total_interval_note"]
+    assert data["total_s"] is None and data["total_low_s"] is None
+    assert data["total_note"].startswith("not given: all 36 runs lie far outside")
+    assert data["pilot_command"].endswith("--out pilot/sweep_rte_cased --only bf16=false")
+    assert all(value["total"] is None for value in data["costs"].values() if value)
+    assert est.total[0] > 0  # the sum is still there for Python callers that ask for it
     assert all(run["interval_note"].startswith("far outside") for run in data["runs"])
     assert (est.runs["support"].str.endswith("(extrapolated)")).all()
+    forced = estimate_sweep(model, RTE_SWEEP, only={"bf16": ["false"]}, force=True).to_dict()
+    assert forced["total_s"] == pytest.approx(est.total[0])
+    assert forced["total_note"].startswith("given because of --force")
 
 
 def test_a_sweep_within_the_fitted_runs_has_no_extrapolation(runs):

@@ -11,11 +11,11 @@ from helpers.costmodel_runs import feature_row
 
 from timing_trainer.costmodel.features import (
     architecture_of,
-    model_shape,
     platform_key,
     run_features,
     step_terms,
 )
+from timing_trainer.costmodel.shapes import model_shape
 
 _row = feature_row
 

@@ -144,7 +144,9 @@ def _quality(data: pd.DataFrame, response: Response, notes: list[str]) -> dict[s
     return {"relation": accuracy.accuracy_relation(data, time=response.column,
                                                    name=response.name),
             "pareto": accuracy.pareto_front(data, time=response.column),
-            "pooled": pooled_relation}
+            "pooled": pooled_relation,
+            "accuracy_by_mode": accuracy.mode_tradeoff(data, time=response.column,
+                                                       name=response.name)}
 
 
 def analyze(table: pd.DataFrame, kind: str | None = None,

@@ -26,7 +26,9 @@ from timing_trainer.commands import (
     analyze,
     demo,
     demo_assets,
+    eta,
     glue_stats,
+    pilot,
     predict,
     run,
     sweep,
@@ -39,7 +41,7 @@ from timing_trainer.runtime.pipe_guard import guarded_output
 from timing_trainer.version import __version__
 
 # Order here is the order in `--help`; `sweep` registers `sweep` and `sweeps`.
-SUBCOMMANDS = (demo, demo_assets, sweep, analyze, thesis_data, predict, run, glue_stats)
+SUBCOMMANDS = (demo, demo_assets, sweep, analyze, thesis_data, predict, run, glue_stats, eta, pilot)
 
 
 def build_parser() -> argparse.ArgumentParser:

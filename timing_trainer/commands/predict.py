@@ -2,10 +2,18 @@
 
     timing-trainer predict --runs SOURCE... --cv leave-one-task-out [--kind K] [--json]
     timing-trainer predict --runs SOURCE... --sweep sweeps/sweep_rte_cased.yaml [--only bf16=false]
-        [--price-per-hour PRICE] [--grid-intensity GCO2E_PER_KWH]
+        [--price-per-hour PRICE] [--grid-intensity GCO2E_PER_KWH] [--force]
+
+Where every run of the sweep lies far outside the fitted runs, the estimate gives no total (the
+headline says so and prints the pilot command that measures this machine instead); `--force`
+prints it anyway, labelled (costmodel/trust.py).
 
 Where the runs carry energy, energy is predicted beside time (energy.py): `--cv` scores both,
 `--sweep` gives hours and kWh, and money and emissions at the given rates (sweep_costs.py).
+
+A pilot's folder first in `--runs` (`timing-trainer pilot`: it holds `pilot.json`) predicts the
+sweep from its slices, on the clock and in wall time (timing_trainer.pilot); any further sources
+are the runs the cost model fits for the shapes no slice measured.
 
 Light at import: pandas and the fit are imported when the command runs.
 """
@@ -31,7 +39,9 @@ def register(subparsers) -> None:
         "Where the runs carry energy, energy is predicted and scored beside time.",
     )
     parser.add_argument("--runs", nargs="+", required=True, metavar="SOURCE",
-                        help="run folders, W&B CSV/XLSX exports, or wandb:ENTITY/PROJECT[/SWEEP]")
+                        help="run folders, W&B CSV/XLSX exports, or wandb:ENTITY/PROJECT[/SWEEP]; "
+                        "a pilot's folder first (timing-trainer pilot) predicts --sweep from "
+                        "its slices")
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--cv", choices=CV_CHOICES, help="cross-validation mode for the error")
     what.add_argument("--sweep", metavar="YAML", help="sweep file whose runs to predict")
@@ -51,6 +61,9 @@ def register(subparsers) -> None:
     parser.add_argument("--grid-intensity", metavar="G",
                         help="--sweep: gCO2e per kWh of the machine's grid; adds emissions = "
                         "kWh x G, with its interval (needs runs with energy)")
+    parser.add_argument("--force", action="store_true",
+                        help="--sweep: give the total even where every run lies far outside the "
+                        "fitted runs (no interval can cover it; the pilot measures it instead)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=run)
 
@@ -147,7 +160,6 @@ def _checked_rates(args: argparse.Namespace):
 def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]], rates) -> str:
     from timing_trainer.costmodel.energy import fit_energy
     from timing_trainer.costmodel.model import fit_cost_model
-    from timing_trainer.costmodel.selection import usable_runs
     from timing_trainer.costmodel.sweep_estimate import estimate_sweep
     from timing_trainer.costmodel.sweep_text import format_estimate
 
@@ -157,10 +169,51 @@ def _estimate(args: argparse.Namespace, table, only: dict[str, list[str]], rates
                       "(no table entry, no config.json in a local folder or the Hub cache) and are "
                       "not in the fit",
                       stacklevel=2)
-    estimate = estimate_sweep(model, args.sweep, fitted=usable_runs(table)[0], only=only,
+    estimate = estimate_sweep(model, args.sweep, only=only,
                               device=args.device, world_size=args.world_size,
-                              energy=fit_energy(table, args.kind), rates=rates)
+                              energy=fit_energy(table, args.kind), rates=rates,
+                              force=args.force)
     return json.dumps(estimate.to_dict(), indent=2) if args.json else format_estimate(estimate)
+
+
+def _pilot_folder(sources: list[str]):
+    """The first source when it is a pilot's folder, else None."""
+    from pathlib import Path
+
+    from timing_trainer.pilot.manifest import PILOT_FILE
+
+    first = Path(sources[0])
+    return first if (first / PILOT_FILE).is_file() else None
+
+
+def _check_pilot_options(args: argparse.Namespace, rates) -> None:
+    """What a pilot's estimate does not take: one line each, before anything is read."""
+    given = [option for option, bad in (
+        ("--kind inference", args.kind != "finetuning"), ("--device", args.device is not None),
+        ("--world-size", args.world_size != 1), ("--force", args.force),
+        ("--price-per-hour", rates.price_per_hour is not None),
+        ("--grid-intensity", rates.grid_intensity is not None)) if bad]
+    if given:
+        raise CliError(f"{given[0]}: not with a pilot's folder ({args.runs[0]}), whose slices "
+                       "measured this machine as the sweep will run (fine-tuning and evaluation "
+                       "both, wall time beside the clock); leave it out")
+
+
+def _pilot_estimate(args: argparse.Namespace, only: dict[str, list[str]], pilot) -> str:
+    """The sweep from the pilot's slices; the other sources, where given, fit the cost model
+    for the shapes no slice measured (else the slices do: pilot.fallback)."""
+    from timing_trainer.pilot.estimate import estimate_from_pilot
+
+    fitted = _load(args.runs[1:], "finetuning") if len(args.runs) > 1 else None
+    estimate = estimate_from_pilot(pilot, args.sweep, only, fitted=fitted)
+    return json.dumps(estimate.to_dict(), indent=2) if args.json else estimate.text()
+
+
+def _from_runs(args: argparse.Namespace, only: dict[str, list[str]], rates, caught: list) -> str:
+    """The cost model fitted on the runs: its cross-validated error, or the sweep's estimate."""
+    table = _load(args.runs, args.kind)
+    _require_usable(table, args.kind, args.runs, caught)
+    return _cross_validate(args, table) if args.cv else _estimate(args, table, only, rates)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -168,14 +221,17 @@ def run(args: argparse.Namespace) -> int:
     the result; on a refusal only its one line is printed."""
     if args.k < 2:
         raise CliError(f"--k {args.k}: k-fold cross-validation needs at least 2 folds")
+    if args.force and not args.sweep:
+        raise CliError("--force gives a sweep's total; use it with --sweep, not --cv")
     rates = _checked_rates(args)
     only = _checked_only(args) if args.sweep else {}
+    pilot = _pilot_folder(args.runs) if args.sweep else None
+    if pilot is not None:
+        _check_pilot_options(args, rates)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = _load(args.runs, args.kind)
-        _require_usable(table, args.kind, args.runs, caught)
-        text = (_cross_validate(args, table) if args.cv
-                else _estimate(args, table, only, rates))
+        text = (_pilot_estimate(args, only, pilot) if pilot is not None
+                else _from_runs(args, only, rates, caught))
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"warning: {message}", file=sys.stderr)
     print(text)

@@ -19,7 +19,8 @@ def register(subparsers) -> None:
         "command macros. A second call skips finished runs and retries the rest. Exit status: "
         "0 when every run finished or ran out of memory, 1 when another run failed, 2 for bad "
         "input (sweep file, options, runs folder, a runs folder holding runs of another version "
-        "of the sweep, a write the file system refused), 130 on Ctrl-C or SIGTERM.",
+        "of the sweep, a write the file system refused, a --pilot it cannot read), 130 on Ctrl-C "
+        "or SIGTERM. After each run: the predicted remaining wall time, refitted as runs finish.",
     )
     agent.add_argument("file", help="sweep YAML, e.g. sweeps/sweep_rte_cased.yaml")
     agent.add_argument("--runs-dir", help="where run folders go (default runs/<sweep name>)")
@@ -42,6 +43,9 @@ def register(subparsers) -> None:
                        help="stop after N runs in a row fail the same way before they start "
                        f"(default {DEFAULT_FAIL_FAST}; 0: never)")
     agent.add_argument("--no-progress", action="store_true", help="no progress bar")
+    agent.add_argument("--pilot", metavar="DIR",
+                       help="a pilot's folder (timing-trainer pilot): each run's predicted wall "
+                       "time for the live estimate (without it: fitted on the finished runs)")
     agent.set_defaults(func=run_agent_command)
 
     tools = subparsers.add_parser("sweeps", help="generate or validate the sweep YAMLs")
@@ -89,8 +93,12 @@ def run_agent_command(args: argparse.Namespace) -> int:
         dry_run=args.dry_run, seed=args.seed, progress=not args.no_progress, only=only,
         force=args.force, fail_fast=args.fail_fast,
     )
-    outcome = LocalAgent(config, options, sweep_file=args.file).run()
-    return outcome.exit_code
+    agent = LocalAgent(config, options, sweep_file=args.file)
+    if args.pilot or not args.dry_run:  # the live estimate's inputs: pilot, runs' work
+        from timing_trainer.commands.eta import eta_source
+
+        agent.eta_source = eta_source(config, args.file, args.pilot, agent.cwd)
+    return agent.run().exit_code
 
 
 def generate_command(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 FAR_FACTOR = 2.0
+FAR_NOTE = "far outside the fitted runs"  # how a far run's interval note begins
 # Feature column -> (the fitted runs' range said, its name, the sweep's above / below it).
 DIMENSIONS = {
     "params": ("the fitted runs' models have {} parameters", "parameters", "larger", "smaller"),
@@ -59,7 +60,7 @@ def far_reason(factors: pd.Series) -> str:
     column = factors.idxmax()
     if factors[column] <= FAR_FACTOR:
         return ""
-    return (f"far outside the fitted runs: {_times(factors[column])} beyond their "
+    return (f"{FAR_NOTE}: {_times(factors[column])} beyond their "
             f"{DIMENSIONS[column][1]}")
 
 

@@ -18,9 +18,14 @@ tokens each (the thesis, and the GLUE program, pad every example to `max_seq_len
   a memory-bound cost that is why ALBERT, 12M shared weights, trains faster than BERT at equal
   FLOPs); inference: the matmul weights read once per forward.
 
+LoRA (modes.py) trains without the frozen weights' gradients: its `linear_tflop` is smaller by
+what results.flops counts as saved, and its `gparams` are the parameters it trains. The modes
+(LoRA, torch.compile, the attention kernel, padding-free batches) are also columns of levels,
+`mode_*`, for the fit's efficiency effects.
+
 A run costs `steps x step_time + per_run` (fine-tuning) or `step_time` (inference, one batch).
 A model's shape, and for architectures beyond the BERT era its attention FLOPs, come from
-shapes.py (the model table, or a `config.json`).
+shapes.py: what the run recorded, the model table, or a `config.json`.
 """
 
 from __future__ import annotations
@@ -32,8 +37,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from timing_trainer.costmodel.shapes import ModelShape, architecture_of, model_shape
+from timing_trainer.costmodel.modes import (
+    lora_saved_flops,
+    lora_spec,
+    lora_trainable_params,
+    mode_levels,
+)
+from timing_trainer.costmodel.shapes import ModelShape, architecture_of, run_shape
 from timing_trainer.errors import UnknownTaskError
+from timing_trainer.results.flops import LoraSpec
 from timing_trainer.tasks import get_task
 
 PHYSICS_TERMS = ("per_step", "linear_tflop", "attention_tflop", "gparams")
@@ -120,16 +132,16 @@ def run_features(table: pd.DataFrame, kind: str,
 
     Columns: `steps`, the PHYSICS_TERMS, `model_key`, `architecture`, `shape_key`, `platform`,
     `has_shape` (False: the model's shape is unknown and the run cannot be featurised),
-    `shape_source` (shapes.py: the model table or a config.json's path), and
-    `batch`, `length`, `params`, `flops_per_token` (forward) to tell how far a run lies from
-    the fitted ones.
+    `shape_source` (shapes.py: the run's record, the model table or a config.json's path),
+    the modes' levels (`mode_lora`, ...: modes.py), and `batch`, `length`, `params`,
+    `flops_per_token` (forward) to tell how far a run lies from the fitted ones.
     Fine-tuning steps = ceil(n_train / (batch x world_size)) x epochs, or `max_steps` if set;
     inference counts one batch of `eval_batch_size` (the analysed time is a per-batch latency).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     training = kind == "finetuning"
-    shapes: dict[str, ModelShape | None] = {}
+    shapes: dict[tuple, ModelShape | None] = {}
     out = []
     for row in table.to_dict("records"):
         key, shape = _shape_of(row, shapes, search_dirs)
@@ -150,7 +162,9 @@ def run_features(table: pd.DataFrame, kind: str,
             "params": float(shape.params) if shape else math.nan,
             "flops_per_token": 2.0 * shape.matmul_params_per_token if shape else math.nan,
         }
-        feats.update(step_terms(shape, length, batch, training))
+        feats.update(mode_levels(row))
+        feats.update(step_terms(shape, length, batch, training, lora_spec(row),
+                                row.get("trainable_params")))
         out.append(feats)
     frame = pd.DataFrame(out, index=table.index)
     bad = ~np.isfinite(frame[["steps", *PHYSICS_TERMS]].to_numpy(float)).all(axis=1)
@@ -158,18 +172,23 @@ def run_features(table: pd.DataFrame, kind: str,
     return frame
 
 
-def _shape_of(row: dict[str, Any], cache: dict[str, ModelShape | None],
+def _shape_of(row: dict[str, Any], cache: dict[tuple, ModelShape | None],
               search_dirs: tuple[Path, ...]) -> tuple[str, ModelShape | None]:
-    """(model key, shape) of a run: by `model_name_or_path`, else by the short `model` name."""
+    """(model key, shape) of a run: by `model_name_or_path` (what the run recorded of it first:
+    shapes.run_shape), else by the short `model` name."""
     name = row.get("model_name_or_path")
     if _missing(name):
         name = row.get("model")
     key = str(name)
-    if key not in cache:
-        cache[key] = model_shape(key, search_dirs)
-        if cache[key] is None and not _missing(row.get("model")):
-            cache[key] = model_shape(str(row["model"]), search_dirs)
-    return key, cache[key]
+    recorded = tuple(None if _missing(row.get(c)) else str(row[c])
+                     for c in ("model_config_json", "model_resolved", "output_dir"))
+    if (key, recorded) not in cache:
+        shape = run_shape(key, recorded=recorded[0], resolved=recorded[1],
+                          output_dir=recorded[2], search_dirs=search_dirs)
+        if shape is None and not _missing(row.get("model")):
+            shape = run_shape(str(row["model"]), search_dirs=search_dirs)
+        cache[(key, recorded)] = shape
+    return key, cache[(key, recorded)]
 
 
 def _steps_and_batch(row: dict[str, Any], training: bool) -> tuple[float, float]:
@@ -189,9 +208,11 @@ def _steps_and_batch(row: dict[str, Any], training: bool) -> tuple[float, float]
     return float(math.ceil(math.ceil(per_epoch) * epochs)), batch
 
 
-def step_terms(shape: ModelShape | None, length: float, batch: float,
-               training: bool) -> dict[str, float]:
-    """The PHYSICS_TERMS of one step (NaN when the shape is unknown)."""
+def step_terms(shape: ModelShape | None, length: float, batch: float, training: bool,
+               lora: LoraSpec | None = None, trainable: Any = None) -> dict[str, float]:
+    """The PHYSICS_TERMS of one step (NaN when the shape is unknown); `lora` (training only):
+    the frozen weights' gradients left out, and `gparams` the parameters LoRA trains (the
+    run's recorded `trainable` count where it has one)."""
     if shape is None:
         return {"per_step": 1.0, "linear_tflop": math.nan, "attention_tflop": math.nan,
                 "gparams": math.nan}
@@ -200,5 +221,8 @@ def step_terms(shape: ModelShape | None, length: float, batch: float,
     linear = 2.0 * passes * shape.matmul_params_per_token * tokens / 1e12
     attention = passes * shape.attention_flops_per_token(length) * tokens / 1e12
     weights = shape.params if training else shape.matmul_params_per_token
+    if training and lora is not None:
+        linear -= lora_saved_flops(shape, length, batch, lora) * tokens / 1e12
+        weights = lora_trainable_params(shape, lora, trainable)
     return {"per_step": 1.0, "linear_tflop": linear, "attention_tflop": attention,
             "gparams": weights / 1e9}

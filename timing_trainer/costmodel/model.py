@@ -195,7 +195,11 @@ def fit_cost_model(table: pd.DataFrame, kind: str = "finetuning",
     usable = feats["has_shape"].to_numpy(bool)
     if not usable.any():
         names = ", ".join(sorted(set(feats["model_key"]))[:5])
-        raise CostModelError(f"no finished run has a model of known size ({names})")
+        raise CostModelError(
+            f"no finished run has a model of known size ({names}): not in the model table, "
+            f"no model config recorded in the runs' results, no config.json at that path from "
+            f"the current folder ({Path.cwd()}) or above the runs' output folders, none in the "
+            f"Hub cache ({hub_cache_dir()})")
     model = CostModel(kind, config, {}, tuple(search_dirs),
                       n_without_shape=int((~usable).sum()), counts=counts, response=response)
     feats, y = feats.loc[usable], y[usable]

@@ -4,9 +4,11 @@ predict.
 The model of one platform (model.py says it whole) is
 
     log time = log(steps x sum_k c_k x term_k + c_run) + u_arch + u_model + v_shape + w_arch,shape
+               + m_lora + m_compile + m_attention + m_padding_free
 
 fitted in log time by the robust least squares of solver.py, every effect with a ridge prior
-(`CostModelConfig.prior_sd`). Both the fitted model (model.py) and the cross-validations
+(`CostModelConfig.prior_sd`). A mode's effect (modes.py) is fitted only where the platform's
+runs hold two or more of its levels: with one, it would only restate the prices. Both the fitted model (model.py) and the cross-validations
 (validation.py) fit platforms with `fit_platform` and predict with `log_predict`; this module
 depends on neither of them.
 """
@@ -21,6 +23,7 @@ import pandas as pd
 
 from timing_trainer.costmodel.extrapolation import fitted_ranges
 from timing_trainer.costmodel.features import PHYSICS_TERMS, run_features
+from timing_trainer.costmodel.modes import MODE_GROUPS
 from timing_trainer.costmodel.response import Response
 from timing_trainer.costmodel.selection import RunCounts, usable_runs
 from timing_trainer.costmodel.solver import robust_fit
@@ -29,7 +32,10 @@ from timing_trainer.errors import CostModelError
 __all__ = ["EFFECT_GROUPS", "SUPPORT_LEVELS", "CostModelConfig", "PlatformFit", "fit_data",
            "fit_platform", "log_predict", "support_level"]
 
-EFFECT_GROUPS = ("architecture", "model_key", "shape_key", "arch_shape")
+EFFECT_GROUPS = ("architecture", "model_key", "shape_key", "arch_shape", *MODE_GROUPS)
+# A mode's prior sd where `CostModelConfig.prior_sd` names none (a config written before the
+# modes): LoRA's, compile's or a kernel's efficiency beyond its FLOPs is often 1.5x.
+MODE_PRIOR_SD = 0.4
 SUPPORT_LEVELS = ("seen", "new_shape", "new_model", "new_architecture")
 
 
@@ -39,7 +45,7 @@ class CostModelConfig:
 
     prior_sd: dict = field(
         default_factory=lambda: {"architecture": 0.5, "model_key": 0.15, "shape_key": 0.15,
-                                 "arch_shape": 0.1},
+                                 "arch_shape": 0.1, **dict.fromkeys(MODE_GROUPS, MODE_PRIOR_SD)},
         metadata={"help": "prior sd of each effect group in log time (shrinkage strength)"})
     loss: str = field(default="cauchy", metadata={"help": "cauchy, huber or linear"})
     min_scale: float = field(
@@ -68,6 +74,7 @@ class PlatformFit:
     architectures: frozenset
     shapes: frozenset
     ranges: dict[str, tuple[float, float]]  # (min, max) of params, FLOPs/token, length, batch
+    modes: dict[str, frozenset] = field(default_factory=dict)  # mode group -> levels run
 
 
 def support_level(fit: PlatformFit, row) -> str:
@@ -140,12 +147,22 @@ def _unseen_effect(group: str, levels: dict[str, float]) -> float:
 
 
 def _effect_levels(feats: pd.DataFrame) -> dict[str, dict[str, int]]:
-    """Each effect group's levels (sorted), numbered: the columns of the design matrix."""
+    """Each effect group's levels (sorted), numbered: the columns of the design matrix. A mode
+    group has columns only where the runs hold two or more known levels of it."""
     levels = {}
     for group in EFFECT_GROUPS:
-        values = _group_values(feats, group)
-        levels[group] = {v: i for i, v in enumerate(sorted(set(values)))}
+        values = sorted(set(_group_values(feats, group)))
+        if group in MODE_GROUPS:  # an unknown level ("") is no level; one level, no effect
+            values = [v for v in values if v] if len(set(values) - {""}) > 1 else []
+        levels[group] = {v: i for i, v in enumerate(values)}
     return levels
+
+
+def _prior_sd(config: CostModelConfig, group: str) -> float:
+    """A group's prior sd; a mode's defaults to MODE_PRIOR_SD (configs written before it)."""
+    if group in MODE_GROUPS:
+        return config.prior_sd.get(group, MODE_PRIOR_SD)
+    return config.prior_sd[group]
 
 
 def fit_platform(platform: str, feats: pd.DataFrame, y: np.ndarray, kind: str,
@@ -161,7 +178,7 @@ def fit_platform(platform: str, feats: pd.DataFrame, y: np.ndarray, kind: str,
     n_phys = len(terms) + int(with_run)
     theta0 = np.zeros(n_phys + Z.shape[1])
     theta0[:n_phys] = _start(T, steps, y, with_run)
-    sds = [config.prior_sd[g] for g in EFFECT_GROUPS for _ in levels[g]]
+    sds = [_prior_sd(config, g) for g in EFFECT_GROUPS for _ in levels[g]]
     theta, scale = robust_fit(_log_time(T, steps, Z, with_run), theta0, y, n_phys, sds, config)
     effects, offset = {}, n_phys
     for group, lv in levels.items():
@@ -173,6 +190,7 @@ def fit_platform(platform: str, feats: pd.DataFrame, y: np.ndarray, kind: str,
         n=len(y), models=frozenset(feats["model_key"].astype(str)),
         architectures=frozenset(feats["architecture"].astype(str)),
         shapes=frozenset(feats["shape_key"].astype(str)), ranges=fitted_ranges(feats),
+        modes={g: frozenset(feats[g].astype(str)) for g in MODE_GROUPS if g in feats},
     )
 
 

@@ -4,11 +4,13 @@
 (`timing_trainer.commands.analyze`, above both packages) adds after the analysis's sections. It
 cross-validates (k-fold, and leave-one-task-out and leave-one-model-out where the runs have more
 than one task or model), writes `costmodel_predicted_vs_measured.png` into `out_dir`, and
-returns markdown. Too few runs give a short note instead of an error.
+returns markdown. Too few runs give a short note instead of an error; a fit that fails gives
+its reason in the section and as a warning (never a bare "not fitted").
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +18,7 @@ import pandas as pd
 from timing_trainer.analysis.table.load import finished_runs
 from timing_trainer.costmodel.cross_validation import CVResult, cross_validate
 from timing_trainer.costmodel.model import fit_cost_model
-from timing_trainer.errors import CostModelError
+from timing_trainer.errors import CostModelError, CostModelWarning
 
 FIGURE = "costmodel_predicted_vs_measured.png"
 
@@ -69,6 +71,8 @@ def report_section(table: pd.DataFrame, out_dir: Path, kind: str) -> str:
         results = [cross_validate(runs, kind, mode, k=5) for mode in modes]
         model = fit_cost_model(runs, kind, calibrate=False)
     except CostModelError as exc:
+        # Said on the console too (`analyze` prints warnings): a report is read later, if at all.
+        warnings.warn(f"cost model not fitted: {exc}", CostModelWarning, stacklevel=2)
         return f"_Cost model: not fitted ({exc})._\n"
     table_md = _md(error_table(results).rename(columns={
         "median_ape": "median APE (%)", "mean_ape": "mean APE (%)", "p90_ape": "p90 APE (%)"}))

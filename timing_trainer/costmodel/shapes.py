@@ -10,6 +10,13 @@ download of the model left there). A shape read from a `config.json` says where
 (`ModelShape.source`), so the estimate can say it fell back; a model found nowhere has no shape
 and its FLOPs are unknown.
 
+A run of the GLUE program records its model's config (`model_config_json`) and where the model
+was (`model_resolved`: an absolute folder or a Hub id) in its results: `run_shape` reads that
+first, so a fit does not depend on the folder `analyze` or `predict` runs in (a run's
+`model_name_or_path` is often relative to the folder its sweep started in). Older runs fall
+back to the folder lookup above, and then to the model's relative path resolved against the
+folders above the run's recorded `output_dir` (where the sweep started is one of them).
+
 FLOPs per token: the BERT-era families the thesis measured (BERT, DistilBERT, RoBERTa, ALBERT,
 XLNet) keep the cost model's own terms (features.py, XLNet's relative attention included); any
 other architecture takes its forward FLOPs per token from `results.flops` (the formulas the
@@ -32,6 +39,7 @@ from timing_trainer.models import lookup_model
 from timing_trainer.results.flops import forward_flops_per_token
 
 TABLE = "model table"
+RECORDED = "recorded in the run's results"
 # Architecture families by name, most specific first (distilbert before bert).
 _FAMILIES = ("distilbert", "roberta", "xlm-roberta", "albert", "modernbert", "deberta-v2",
              "deberta-v3", "deberta", "electra", "xlnet", "bert", "gpt2", "t5", "bart",
@@ -214,3 +222,50 @@ def model_shape(name: Any, search_dirs: tuple[Path, ...] = ()) -> ModelShape | N
         return shape
     cached = hub_config_file(name)
     return _read_config(name, cached) if cached is not None else None
+
+
+def recorded_shape(name: str, config_json: Any) -> ModelShape | None:
+    """The shape of the config a run recorded (JSON text of its `config.json` keys), named
+    `name`; the model table's entry instead where the table holds `name` at the same
+    dimensions, so that a recorded run and a planned run of one table model share one key and
+    one parameter count. None for text that is no config."""
+    try:
+        config = json.loads(str(config_json))
+    except ValueError:
+        return None
+    shape = shape_from_config(name, config, RECORDED) if isinstance(config, dict) else None
+    table = _table_shape(name)
+    if shape is not None and table is not None and _dimensions(table) == _dimensions(shape):
+        return table
+    return shape
+
+
+def _dimensions(shape: ModelShape) -> tuple:
+    return (shape.architecture, shape.num_layers, shape.hidden_size, shape.intermediate_size)
+
+
+def run_shape(name: str, *, recorded: Any = None, resolved: Any = None, output_dir: Any = None,
+              search_dirs: tuple[Path, ...] = ()) -> ModelShape | None:
+    """A measured run's model shape, named `name` (its `model_name_or_path`): what the run
+    recorded, else `model_shape` (a folder from here, the table, the Hub cache), else its
+    recorded absolute folder or Hub id, else `name` under a folder above its `output_dir`."""
+    if _given(recorded):
+        shape = recorded_shape(name, recorded)
+        if shape is not None:
+            return shape
+    shape = model_shape(name, search_dirs)
+    if shape is None and _given(resolved) and str(resolved) != name:
+        found = model_shape(str(resolved))
+        shape = dataclasses.replace(found, name=name) if found is not None else None
+    if shape is None and _given(output_dir) and not Path(name).is_absolute():
+        above = Path(str(output_dir)).expanduser()
+        if above.is_absolute():
+            shape = model_shape(name, tuple(above.parents))
+    return shape
+
+
+def _given(value: Any) -> bool:
+    """A recorded text that says something (not None, NaN or the table's missing text)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return str(value).strip().lower() not in ("", "nan", "none", "<na>")

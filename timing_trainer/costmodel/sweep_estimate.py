@@ -18,6 +18,14 @@ fit has no runs of is priced by its FLOPs at the fitted families' efficiency: it
 predicted, not refused, and flagged as an extrapolation to an unseen architecture
 (`unseen_architectures`, and a sentence in the headline).
 
+Each run's data sizes come from the sweep (data_size.py: a `data_dir`'s rows, the
+`max_*_samples` caps, else the task table's Hub sizes), each with its source in the JSON, and its
+modes (LoRA, torch.compile, the attention kernel, padding-free) from its parameters
+(sweep_rows.py): a LoRA run is priced without the frozen weights' gradients, and a mode the
+fitted runs never ran is named in the headline (`unseen_modes`). Where every run lies far
+outside the fitted runs, no total is given without `--force`, and the headline recommends the
+pilot (trust.py).
+
 Refusals (one line, `CostModelError`): a run on a platform the fit has no runs from (another
 device, precision or world size; on a CPU, another thread count), a model with no size
 information (not in the table, no `config.json` found), a sweep file that does not
@@ -34,24 +42,24 @@ import numpy as np
 import pandas as pd
 
 from timing_trainer.analysis.report.summary import clean
+from timing_trainer.costmodel import trust
+from timing_trainer.costmodel.data_size import DataSizes
 from timing_trainer.costmodel.energy import EnergyFit
 from timing_trainer.costmodel.extrapolation import headline as extrapolation_headline
-from timing_trainer.costmodel.features import (
-    PLATFORM_SEP,
-    THREADS_COLUMN,
-    fitted_cpu_threads,
-    run_features,
-)
+from timing_trainer.costmodel.features import PLATFORM_SEP, fitted_cpu_threads, run_features
 from timing_trainer.costmodel.model import CostModel
+from timing_trainer.costmodel.modes import MODE_GROUPS, mode_label
 from timing_trainer.costmodel.shapes import TABLE
 from timing_trainer.costmodel.sweep_costs import Amount, Rates, add_run_costs, sweep_totals
-from timing_trainer.errors import CostModelError, UnknownTaskError
-from timing_trainer.models import short_model_name
-from timing_trainer.tasks import get_task
+from timing_trainer.costmodel.sweep_rows import DEFAULTS, runs_table
+from timing_trainer.errors import CostModelError
 
-# Hugging Face TrainingArguments / run_glue defaults, used when a sweep does not set a value.
-DEFAULTS = {"max_seq_length": 128, "per_device_train_batch_size": 8,
-            "per_device_eval_batch_size": 8, "num_train_epochs": 3.0, "finetuning_iters": 1}
+__all__ = ["DEFAULTS", "SweepEstimate", "choose_device", "estimate_sweep", "runs_table",
+           "shape_fallbacks", "sweep_runs", "unseen_architectures", "unseen_modes"]
+# The runs' columns the estimate keeps beside its predictions (the JSON's `runs`).
+RUN_COLUMNS = ("task", "model", "max_seq_length", "batch_size", "eval_batch_size", "precision",
+               "finetuning_iters", "lora_r", "torch_compile", "attn_implementation",
+               "padding_free", "n_train", "n_eval", "n_train_source", "n_eval_source")
 
 
 @dataclass
@@ -71,11 +79,39 @@ class SweepEstimate:
     unseen_architectures: tuple[str, ...] = ()  # families of the sweep the fit has no runs of
     architecture_note: str = ""  # the headline's sentence about them ("" when none)
     shape_fallbacks: tuple[tuple[str, str], ...] = ()  # (model, config.json) not in the table
+    unseen_modes: str = ""  # the headline's sentence on modes no fitted run ran ("" when none)
+    pilot_command: str = ""  # what measures this machine instead (trust.py)
+    force: bool = False  # give the total even where every run is far outside the fit
+
+    @property
+    def all_far(self) -> bool:
+        """Every run lies far outside the fitted runs (trust.py)."""
+        return trust.all_far(self.runs)
+
+    @property
+    def total_withheld(self) -> bool:
+        """No total is given: every run is far outside the fit and `--force` was not given."""
+        return self.all_far and not self.force
+
+    @property
+    def total_note(self) -> str:
+        """Why the total is not given, or given only because of `--force` ("" otherwise)."""
+        return trust.total_note(len(self.runs), self.force) if self.all_far else ""
+
+    @property
+    def trust_note(self) -> str:
+        """The headline's sentence on a withheld (or forced) total and the pilot ("" if none)."""
+        return trust.headline(self.pilot_command, self.force) if self.all_far else ""
 
     @property
     def totals(self) -> dict[str, Amount | None]:
-        """Hours, kWh, money and emissions of the whole sweep (sweep_costs.py)."""
-        return sweep_totals(self.runs, self.rates, self.energy_note)
+        """Hours, kWh, money and emissions of the whole sweep (sweep_costs.py); each without a
+        value, `total_note` saying why, where the total is withheld."""
+        totals = sweep_totals(self.runs, self.rates, self.energy_note)
+        if self.total_withheld:
+            return {name: Amount(None, None, None, amount.unit, self.total_note) if amount
+                    else None for name, amount in totals.items()}
+        return totals
 
     @property
     def interval_notes(self) -> list[str]:
@@ -101,16 +137,18 @@ class SweepEstimate:
                 float(r["run_time_high"].sum(min_count=len(r))))
 
     def to_dict(self) -> dict[str, Any]:
-        total, low, high = self.total
+        total, low, high = (None, None, None) if self.total_withheld else self.total
         return {
             "sweep": self.name, "kind": self.kind, "platform": self.platform,
             "n_runs": len(self.runs), "total_s": total, "total_low_s": clean(low),
-            "total_high_s": clean(high),
+            "total_high_s": clean(high), "total_note": self.total_note or None,
+            "pilot_command": self.pilot_command if self.all_far else None,
             "total_interval_note": self.total_interval_note or None,
             "interval_notes": self.interval_notes,
             "extrapolation": self.extrapolation or None, "fit": self.fit,
             "unseen_architectures": list(self.unseen_architectures),
             "architecture_note": self.architecture_note or None,
+            "unseen_modes": self.unseen_modes or None,
             "shape_fallbacks": [{"model": m, "config": c} for m, c in self.shape_fallbacks],
             "energy_fit": self.energy_fit or None, "energy_note": self.energy_note or None,
             "energy_source": self.energy_source or None,
@@ -157,59 +195,6 @@ def sweep_runs(path: str | Path, only: dict[str, list[str]] | None = None,
     return str(config.get("name") or Path(path).stem), runs
 
 
-def _precision(params: dict[str, Any]) -> str:
-    def on(key: str) -> bool:
-        return str(params.get(key, False)).lower() in ("true", "1", "yes")
-
-    return "bf16" if on("bf16") else "fp16" if on("fp16") else "fp32"
-
-
-def _task_sizes(task: str, table: pd.DataFrame | None) -> tuple[float, float]:
-    """(n_train, n_eval): what the fitted runs of that task used, else the GLUE sizes."""
-    try:
-        canonical = get_task(task)
-    except UnknownTaskError as exc:
-        raise CostModelError(str(exc)) from None
-    sizes = {"n_train": float(canonical.train_size), "n_eval": float(canonical.eval_size)}
-    if table is not None and "task" in table and len(table):
-        same = table[table["task"].astype(str) == canonical.name]
-        for column in sizes:
-            if column in same and same[column].notna().any():
-                sizes[column] = float(same[column].dropna().mode().iloc[0])
-    return sizes["n_train"], sizes["n_eval"]
-
-
-def runs_table(runs: list[dict[str, Any]], *, device: str, gpu_name: str | None,
-               world_size: int, fitted: pd.DataFrame | None = None,
-               cpu_threads: int | None = None) -> pd.DataFrame:
-    """The sweep's runs as rows of the analysis table's columns (what `run_features` reads);
-    `cpu_threads`: the thread count they would run with on a CPU (part of its platform)."""
-    rows = []
-    for params in runs:
-        p = {**DEFAULTS, **params}
-        task = str(p.get("task_name"))
-        n_train, n_eval = _task_sizes(task, fitted)
-        if p.get("max_train_samples"):
-            n_train = min(n_train, float(p["max_train_samples"]))
-        if p.get("max_eval_samples"):
-            n_eval = min(n_eval, float(p["max_eval_samples"]))
-        model = str(p.get("model_name_or_path"))
-        rows.append({
-            "task": get_task(task).name, "model": short_model_name(model),
-            "model_name_or_path": model,
-            "max_seq_length": float(p["max_seq_length"]),
-            "batch_size": float(p["per_device_train_batch_size"]),
-            "eval_batch_size": float(p["per_device_eval_batch_size"]),
-            "num_train_epochs": float(p["num_train_epochs"]),
-            "max_steps": float(p.get("max_steps") or -1),
-            "finetuning_iters": int(p["finetuning_iters"]),
-            "precision": _precision(p), "world_size": world_size,
-            "n_train": n_train, "n_eval": n_eval, "device": device, "gpu_name": gpu_name,
-            THREADS_COLUMN: cpu_threads,
-        })
-    return pd.DataFrame(rows)
-
-
 def choose_device(model: CostModel, device: str | None) -> tuple[str, str | None]:
     """(device, gpu_name) for the sweep's runs: the one the user named, or the fit's only one."""
     devices = sorted({p.split(PLATFORM_SEP)[0] for p in model.platforms})
@@ -231,25 +216,19 @@ def choose_device(model: CostModel, device: str | None) -> tuple[str, str | None
 def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame | None = None,
                    only: dict[str, list[str]] | None = None, device: str | None = None,
                    world_size: int = 1, energy: EnergyFit | None = None,
-                   rates: Rates = Rates()) -> SweepEstimate:
+                   rates: Rates = Rates(), force: bool = False) -> SweepEstimate:
     """Predict every run of the sweep at `path` on `device` (strict: refuses what it cannot).
 
     `energy`: the energy fit of the same runs (energy.py); without one, or where it cannot
     answer, the estimate gives hours and says why there is no energy. `rates`: price per hour
-    and grid intensity, for money and emissions.
+    and grid intensity, for money and emissions. `force`: give the total even where every run
+    lies far outside the fit (trust.py). `fitted` (the fitted runs) is accepted as before and no
+    longer read: data sizes come from the sweep itself (data_size.py), not from the fitted
+    runs of its task.
     """
+    del fitted  # kept for callers written when the fitted runs' sizes priced a sweep
     name, runs = sweep_runs(path, only, model.kind)
-    dev, gpu = choose_device(model, device)
-    table = runs_table(runs, device=dev, gpu_name=gpu, world_size=world_size, fitted=fitted,
-                       cpu_threads=fitted_cpu_threads(model.platforms, dev))
-    feats = run_features(table, model.kind, model.search_dirs)
-    missing = sorted({p for p in feats["platform"] if p not in model.fits})
-    if missing:
-        precisions = sorted({p.split(PLATFORM_SEP)[1] for p in model.platforms})
-        raise CostModelError(
-            f"sweep runs on {', '.join(missing)} lie outside the fit (fitted: "
-            f"{'; '.join(model.platforms)}); restrict the sweep, e.g. --only bf16=false, or "
-            f"measure such runs first (fitted precisions: {', '.join(precisions)})")
+    table, feats = _planned(model, runs, path, device, world_size)
     pred = model.predict_features(feats, strict=True)
     out = _run_costs(model, table, pred)
     energy_pred, energy_note = (energy.predictions(feats) if energy is not None
@@ -260,16 +239,35 @@ def estimate_sweep(model: CostModel, path: str | Path, *, fitted: pd.DataFrame |
                          extrapolation=_headline(model, feats), fit=model.fit_summary(),
                          unseen_architectures=unseen, architecture_note=note,
                          shape_fallbacks=shape_fallbacks(feats),
+                         unseen_modes=unseen_modes(model, feats),
+                         pilot_command=trust.pilot_command(path, name, only), force=force,
                          rates=rates, energy_note=energy_note,
                          energy_fit=(f"energy {energy.model.fit_summary()}"
                                      if energy_pred is not None else ""),
                          energy_source=energy.source if energy_pred is not None else "")
 
 
+def _planned(model: CostModel, runs: list[dict[str, Any]], path: str | Path,
+             device: str | None, world_size: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sweep's runs as table rows and their features, on a platform the fit has."""
+    dev, gpu = choose_device(model, device)
+    table = runs_table(runs, device=dev, gpu_name=gpu, world_size=world_size,
+                       cpu_threads=fitted_cpu_threads(model.platforms, dev),
+                       sizes=DataSizes(path))
+    feats = run_features(table, model.kind, model.search_dirs)
+    missing = sorted({p for p in feats["platform"] if p not in model.fits})
+    if missing:
+        precisions = sorted({p.split(PLATFORM_SEP)[1] for p in model.platforms})
+        raise CostModelError(
+            f"sweep runs on {', '.join(missing)} lie outside the fit (fitted: "
+            f"{'; '.join(model.platforms)}); restrict the sweep, e.g. --only bf16=false, or "
+            f"measure such runs first (fitted precisions: {', '.join(precisions)})")
+    return table, feats
+
+
 def _run_costs(model: CostModel, table: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:
     """Each run's parameters, prediction and its cost: one run's time x its repeats."""
-    out = table[["task", "model", "max_seq_length", "batch_size", "eval_batch_size",
-                 "precision", "finetuning_iters"]].copy()
+    out = table[list(RUN_COLUMNS)].copy()
     out["support"] = pred["support"].where(~pred["extrapolated"].astype(bool),
                                            pred["support"] + " (extrapolated)")
     for column in ("predicted", "lower", "upper", "interval_note"):
@@ -316,3 +314,21 @@ def shape_fallbacks(feats: pd.DataFrame) -> tuple[tuple[str, str], ...]:
     sources = feats.loc[feats["has_shape"].astype(bool), ["model_key", "shape_source"]]
     pairs = sources.drop_duplicates().itertuples(index=False)
     return tuple((str(m), str(s)) for m, s in pairs if s and s != TABLE)
+
+
+def unseen_modes(model: CostModel, feats: pd.DataFrame) -> str:
+    """The headline's sentence on the sweep's modes that no fitted run of its platform ran
+    ("" when none): such runs are priced by their FLOPs and parameters alone (LoRA's
+    arithmetic follows its rank; compile's or a kernel's efficiency has no effect to go by)."""
+    clauses = []
+    for group in MODE_GROUPS:
+        seen = {level for fit in model.fits.values() for level in fit.modes.get(group, ())}
+        levels = feats[group].astype(str)
+        new = (levels != "") & ~levels.isin(seen)
+        for level in sorted(set(levels[new])):
+            count = int((levels[new] == level).sum())
+            clauses.append(f"{mode_label(group, level)} ({count} of {len(feats)} runs)")
+    if not clauses:
+        return ""
+    return ("modes no fitted run ran: " + "; ".join(clauses) + "; priced by their FLOPs and "
+            "parameters alone, without an efficiency effect")

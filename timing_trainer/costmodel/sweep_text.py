@@ -12,6 +12,7 @@ import pandas as pd
 
 from timing_trainer.costmodel.sweep_costs import Amount, Rates
 from timing_trainer.costmodel.sweep_estimate import SweepEstimate
+from timing_trainer.runtime.durations import duration
 
 
 def format_estimate(est: SweepEstimate) -> str:
@@ -19,40 +20,74 @@ def format_estimate(est: SweepEstimate) -> str:
     where energy is predicted, and the totals of energy, money and emissions under it.
 
     The headline says what the fit stands on and, when the runs lie far outside it, that the
-    prediction is an extrapolation; a run without an interval points to a numbered reason.
+    prediction is an extrapolation (and, when every run does, that no total is given, with the
+    pilot command to run instead); a run without an interval points to a numbered reason. A
+    column of modes (`lora8 compile sdpa`) appears where the sweep sets any.
     """
     what = ("fine-tuning time x finetuning_iters" if est.kind == "finetuning"
             else "per-batch latency x evaluation batches")
     energy = "run_kwh" in est.runs
     lines = [f"sweep {est.name}: {len(est.runs)} runs on {est.platform} ({what}; 90% intervals)"]
     lines += [line for line in (est.fit, est.energy_fit, est.extrapolation,
-                                est.architecture_note) if line]
+                                est.architecture_note, est.unseen_modes, est.trust_note) if line]
     lines += [f"shape of {model}: not in the model table, read from {config}"
               for model, config in est.shape_fallbacks]
+    modes = est.runs.apply(_modes, axis=1) if len(est.runs) else pd.Series(dtype=str)
+    width = max([len(m) for m in modes] + [0])
     lines.append(f"{'task':<6} {'model':<26} {'len':>4} {'batch':>5} {'prec':>5} "
-                 f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}"
+                 + (f"{'modes':<{width}} " if width else "")
+                 + f"{'one run':>10} {'x':>4} {'run total':>10} {'interval':>23}"
                  + (f" {'kWh':>8} {'kWh interval':>20}" if energy else "") + "  support")
     notes = est.interval_notes
     if energy:
         notes += [n for n in pd.unique(est.runs["energy_interval_note"].fillna("").astype(str))
                   if n and n not in notes]
-    lines += [_run_line(r, est.kind, notes, energy) for r in est.runs.itertuples()]
+    lines += [_run_line(r, est.kind, notes, energy, m, width)
+              for r, m in zip(est.runs.itertuples(), modes)]
     lines += [f"({i}) {note}" for i, note in enumerate(notes, 1)]
-    total, low, high = est.total
-    interval = (f"no 90% interval: {est.total_interval_note}" if est.total_interval_note
-                else f"90% interval {_interval(low, high)}")
-    lines.append(f"total: {_hms(total)} ({total / 3600:.2f} h), {interval}")
-    lines += format_totals(est.totals, est.rates, est.energy_source)
+    lines += _total_lines(est)
     return "\n".join(lines)
 
 
-def _run_line(r, kind: str, notes: list[str], energy: bool) -> str:
+def _total_lines(est: SweepEstimate) -> list[str]:
+    """The total and its interval, then energy, money and emissions; one line saying why where
+    the total is withheld (trust.py), and the reason beside a total given with `--force`."""
+    if est.total_withheld:
+        return [f"total: {est.total_note}"]
+    total, low, high = est.total
+    interval = (f"no 90% interval: {est.total_interval_note}" if est.total_interval_note
+                else f"90% interval {_interval(low, high)}")
+    forced = f" ({est.total_note})" if est.total_note else ""
+    return [f"total: {duration(total)} ({total / 3600:.2f} h), {interval}{forced}",
+            *format_totals(est.totals, est.rates, est.energy_source)]
+
+
+def _modes(run) -> str:
+    """A run's modes in a few characters ("" for full fine-tuning, eager-or-default, no
+    compile): `lora8 compile sdpa`."""
+    words = []
+    rank = pd.to_numeric(run.get("lora_r"), errors="coerce")
+    if pd.notna(rank) and rank > 0:
+        words.append(f"lora{int(rank)}")
+    if str(run.get("torch_compile")) == "True":
+        words.append("compile")
+    attn = run.get("attn_implementation")
+    if isinstance(attn, str) and attn:
+        words.append(attn)
+    if str(run.get("padding_free")) == "True":
+        words.append("padding-free")
+    return " ".join(words)
+
+
+def _run_line(r, kind: str, notes: list[str], energy: bool, modes: str = "",
+              width: int = 0) -> str:
     """One run of the table; an interval it lacks points to its numbered reason."""
     batch = r.batch_size if kind == "finetuning" else r.eval_batch_size
     cell = (f"none ({notes.index(r.interval_note) + 1})" if r.interval_note
             else _interval(r.run_time_low, r.run_time_high))
     line = (f"{r.task:<6} {r.model:<26} {int(r.max_seq_length):>4} {int(batch):>5} "
-            f"{r.precision:>5} {_hms(r.predicted):>10} {int(r.repeats):>4} {_hms(r.run_time):>10} "
+            f"{r.precision:>5} " + (f"{modes:<{width}} " if width else "")
+            + f"{duration(r.predicted):>10} {int(r.repeats):>4} {duration(r.run_time):>10} "
             f"{cell:>23}")
     if energy:
         kwh, kwh_interval = _kwh_cells(r.run_kwh, r.run_kwh_low, r.run_kwh_high)
@@ -64,17 +99,7 @@ def _run_line(r, kind: str, notes: list[str], energy: bool) -> str:
 def _interval(low: float, high: float) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return "n/a"
-    return f"[{_hms(low)}, {_hms(high)}]"
-
-
-def _hms(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "n/a"
-    if seconds < 60:
-        return f"{seconds:.2f}s" if seconds < 10 else f"{seconds:.0f}s"
-    minutes, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(minutes, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+    return f"[{duration(low)}, {duration(high)}]"
 
 
 def format_totals(totals: dict[str, Amount | None], rates: Rates, source: str) -> list[str]:

@@ -235,18 +235,22 @@ class GlueRun:
 
     def _load(self) -> tuple[Any, Any]:
         """Tokenizer and model (setup part `model_load`; `--max_seq_length` checked between),
-        with the modes applied (LoRA's adapters: part of the load) and recorded."""
+        with the modes applied (LoRA's adapters: part of the load) and recorded, and where the
+        model was and its config (`model_record`: the cost model's shape from any folder)."""
         from transformers import set_seed
 
+        from timing_trainer.glue.model_record import model_record
         from timing_trainer.glue.modes import prepare_model
 
         set_seed(self.training_args.seed)  # the classifier head's initial weights
         started = time.perf_counter()
         tokenizer, model = load_model(self.model_args, self.task, self.data_args.max_seq_length,
                                       self.data_args.padding_free)
+        loaded = model.config  # the model's own, before LoRA wraps it
         model, modes = prepare_model(model, self.model_args, self.data_args)
         self.config.update(modes)
         self.setup_times["model_load"] = time.perf_counter() - started
+        self.config.update(model_record(self.model_args, loaded))  # for the cost model
         return tokenizer, model
 
     def _tokenize(self, source: Any, tokenizer: Any):

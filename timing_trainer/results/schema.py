@@ -19,6 +19,11 @@ Top-level keys (all present in every file; a figure that was not measured is nul
   per_device_train_batch_size, per_device_eval_batch_size, learning_rate, num_train_epochs,
   finetuning_iters, timing_warmup_steps, seed, precision, world_size, n_train_samples,
   n_eval_samples, ...), plus any tags a user adds (`timing-trainer run --tag task_name=rte`).
+  The GLUE program adds its data sizes (`n_train_samples`, `n_eval_samples`, MNLI's
+  `n_eval_mm_samples`: the examples it trained and evaluated on), its modes (`lora_r`,
+  `attn_implementation`, `torch_compile`, `padding_free`, `trainable_params`, ...), and what the
+  cost model needs of its model from any folder: `model_resolved` (the model's absolute folder,
+  or its Hub id) and `model_config_json` (its `config.json` as JSON text; glue/model_record.py).
 - `wandb_run_id`: the W&B run's id when the run logs to W&B, else null.
 - Fine-tuning: `setup_time`, `setup_time_parts` (the named parts that add up to `setup_time`:
   `startup`, `model_load`, `tokenize`, `warmup`, `train_setup`, ...), `finetuning_time` (min of
@@ -108,7 +113,13 @@ RESULTS_JSON_SCHEMA: dict[str, Any] = {
             ]
         },
         "created_at": {"type": "string"},
-        "config": {"type": "object"},
+        "config": {"type": "object", "properties": {
+            # null: a trainer whose dataset has no length (an iterable dataset) could not count
+            "n_train_samples": {"type": ["integer", "null"], "minimum": 0},
+            "n_eval_samples": {"type": ["integer", "null"], "minimum": 0},
+            "model_resolved": {"type": "string"},
+            "model_config_json": {"type": "string"},
+        }},
         "environment": {
             "type": "object",
             "required": ["device", "torch_version", "transformers_version", "timing_trainer_version",

@@ -47,8 +47,11 @@ def _models(analysis: Analysis, out_dir: Path) -> dict[str, Path]:
 def _quality(analysis: Analysis, out_dir: Path) -> dict[str, Path]:
     data, kind, made, response = analysis.data, analysis.kind, {}, analysis.response
     if data["metric"].notna().any():
+        by_mode = analysis.accuracy_by_mode  # markers by the first mode the runs vary
+        style = by_mode["mode"].iloc[0] if len(by_mode) else None
         made["accuracy"] = plots.save(
-            plots.time_vs_metric(data, analysis.pareto, kind=kind, response=response),
+            plots.time_vs_metric(data, analysis.pareto, kind=kind, response=response,
+                                 style=style),
             out_dir / f"{response.name}_vs_metric.png")
     accuracy = metric_values(data, ACCURACY)
     if accuracy.notna().any():

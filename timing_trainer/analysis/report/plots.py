@@ -165,12 +165,32 @@ def pooled_scatter(data: pd.DataFrame, metric: pd.Series, metric_name: str,
     return ax
 
 
+MARKERS = ("o", "^", "s", "D", "v", "P", "X", "*")
+
+
+def _points(ax, group: pd.DataFrame, time: str, metric: str, color, text: str,
+            style: str | None) -> None:
+    """A task's runs; with `style` (a mode the runs vary) one marker per level of it."""
+    if style is None:
+        ax.scatter(group[time], group[metric], s=14, alpha=0.6, color=color, label=text)
+        return
+    recorded = group[style].notna()
+    parts = [(f"{style} {level_label(level)}", group[recorded & (group[style] == level)])
+             for level in sort_levels(group.loc[recorded, style].tolist())]
+    parts += [(f"{style} not recorded", group[~recorded])] if (~recorded).any() else []
+    for index, (what, rows) in enumerate(parts):
+        ax.scatter(rows[time], rows[metric], s=22, alpha=0.7, color=color,
+                   marker=MARKERS[index % len(MARKERS)], label=f"{text}, {what}")
+
+
 def time_vs_metric(data: pd.DataFrame, front: pd.DataFrame | None = None,
                    time: str | None = None, metric: str = "metric", *, kind: str = "finetuning",
-                   response: Response = TIME, ax=None):
+                   response: Response = TIME, style: str | None = None, ax=None):
     """Time against the task's main metric, one colour per task, Pareto fronts as lines.
 
     Runs on a front are ringed, so a front of a single run (the fastest is also the best) shows.
+    `style`: a mode the runs vary (`lora_r`), drawn as one marker per level, so that what the
+    mode trades (time for accuracy) shows within each task's colour.
     """
     ax = new_axes(ax, size=(8, 5))
     time, what = time or response.column, response.label(kind)
@@ -179,8 +199,8 @@ def time_vs_metric(data: pd.DataFrame, front: pd.DataFrame | None = None,
     for index, (task, group) in enumerate(present.groupby("task", sort=True)):
         color = colors(index % 10)
         name = group["metric_name"].dropna().iloc[0] if group["metric_name"].notna().any() else ""
-        ax.scatter(group[time], group[metric], s=14, alpha=0.6, color=color,
-                   label=f"{task} ({str(name).replace('eval_', '')})")
+        _points(ax, group, time, metric, color, f"{task} ({str(name).replace('eval_', '')})",
+                style)
         if front is not None and len(front):
             line = front[front["task"] == task].sort_values(time)
             ax.step(line[time], line[metric], where="post", color=color, linewidth=1.5)

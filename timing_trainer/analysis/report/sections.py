@@ -24,6 +24,7 @@ from timing_trainer.analysis.stats.caveats import forest_caveats, loglinear_cave
 from timing_trainer.analysis.stats.groups import NOT_APPLICABLE
 from timing_trainer.analysis.stats.power import speed_for_power
 from timing_trainer.analysis.stats.result import Analysis
+from timing_trainer.analysis.table.columns import MODE_FACTORS
 from timing_trainer.analysis.table.labels import label
 
 Figures = dict[str, Path]
@@ -204,8 +205,19 @@ def forest_section(analysis: Analysis, figures: Figures) -> list[str]:
               + f"; out-of-bag R² = {fmt(rf.r2_oob)}", ""]
     for caveat in forest_caveats(rf):
         lines += [caveat, ""]
-    lines += [md_table(rf.importances)]
+    lines += [md_table(rf.importances)] + _mode_importances(rf)
     return lines + _image(figures, "importances", "importances")
+
+
+def _mode_importances(rf) -> list[str]:
+    """One sentence naming the modes among the forest's features (none varied: nothing)."""
+    modes = rf.importances[rf.importances["feature"].isin(MODE_FACTORS)]
+    if modes.empty:
+        return []
+    named = ", ".join(f"`{row.feature}` {fmt(row.importance, 3)}" for row in
+                      modes.itertuples())
+    return [f"The modes these runs vary are features too (importance): {named}; a run that "
+            "does not record a varied mode is a level of its own.", ""]
 
 
 def accuracy_section(analysis: Analysis, figures: Figures) -> list[str]:
@@ -213,7 +225,7 @@ def accuracy_section(analysis: Analysis, figures: Figures) -> list[str]:
     lines = [f"## {name.capitalize()} against accuracy", "",
              f"Per task (metrics differ between tasks); `slope_per_log_{name}`: metric change "
              f"per e-fold more {name}.", "", md_table(analysis.relation)]
-    lines += _image(figures, "accuracy", "time against metric")
+    lines += _image(figures, "accuracy", "time against metric") + _by_mode(analysis)
     lines += ["### Pooled over all runs (as the thesis did)", "",
               md_table(pooled.get("correlations", pd.DataFrame()))]
     for key, what in ((f"accuracy_on_{name}", name), (f"accuracy_on_log_{name}", f"log({name})")):
@@ -224,6 +236,36 @@ def accuracy_section(analysis: Analysis, figures: Figures) -> list[str]:
     lines += [""] + _image(figures, "pooled", "pooled time against accuracy")
     return lines + [f"Pareto front ({len(analysis.pareto)} runs no other run of their task "
                     f"beats on both {name} and metric): `pareto_front.csv`.", ""]
+
+
+def _mode_line(mode: str, level: str, rows: pd.DataFrame, name: str) -> str:
+    """One level of a mode against its reference, over the tasks (medians of their medians)."""
+    head = f"- `{mode}` {level} against {rows['reference'].iloc[0]}"
+    scored = rows.dropna(subset=[f"{name}_ratio"])
+    if scored.empty:
+        return f"{head}: no configuration ran both; not compared."
+    change = scored["metric_change"].dropna()
+    metric = f"{change.median():+.3g}" if len(change) else "n/a (no metric)"
+    return (f"{head}: {name} x{fmt(scored[f'{name}_ratio'].median(), 3)}, main metric "
+            f"{metric} (median over {len(scored)} task(s), {int(scored['n_pairs'].sum())} "
+            "matched configurations)")
+
+
+def _by_mode(analysis: Analysis) -> list[str]:
+    """The accuracy view split by each mode the runs vary; nothing when none varies."""
+    table, name = analysis.accuracy_by_mode, analysis.response.name
+    if table is None or table.empty:
+        return []
+    lines = ["### Split by the modes the runs vary", "",
+             "Per task, each level of a mode against its first level (`reference`), over "
+             "configurations that ran both and differ in nothing else (`n_pairs`): "
+             f"`{name}_ratio` is the median of level / reference, `metric_change` the median "
+             "of level - reference in the task's metric (also `accuracy_by_mode.csv`).", "",
+             md_table(table)]
+    others = table[table["level"] != table["reference"]]
+    lines += [_mode_line(mode, level, rows, name)
+              for (mode, level), rows in others.groupby(["mode", "level"], sort=False)]
+    return lines + [""]
 
 
 def energy_section(analysis: Analysis, figures: Figures) -> list[str]:

@@ -7,7 +7,9 @@ Names are stable (other tools read them); a figure that cannot be computed is `n
 `energy`, `log_energy`, `correlations_with_energy`, ...). `energy_against_time` (per model: time,
 energy, average power) is there only when analysed runs carry energy. Each configuration's
 median and bootstrap interval are under `configuration_intervals`, the platforms the runs ran on
-under `environment`, the sentences on the fits under `fit_caveats`. The settings actually used
+under `environment`, the sentences on the fits under `fit_caveats`; where the runs vary a mode
+(LoRA, torch.compile, ...), time against accuracy split by it under `accuracy_by_mode` (absent
+otherwise). The settings actually used
 (forest depth, test share, seeds, CV threshold, histogram bins, task-size column, bootstrap) are
 recorded under `settings`.
 """
@@ -107,9 +109,10 @@ def _response(analysis: Analysis) -> dict[str, Any]:
 
 def summary(analysis: Analysis) -> dict[str, Any]:
     """The figures of `summary.json` (names fixed: other tools read them)."""
-    column = analysis.response.column
+    column, by_mode = analysis.response.column, analysis.accuracy_by_mode
+    modes = tuple(by_mode["mode"].unique()) if len(by_mode) else ()  # the modes varied
     pareto_columns = [c for c in dict.fromkeys(("run_id", "task", "model", "max_seq_length",
-                                                "batch_size", "time", column, "metric"))
+                                                "batch_size", *modes, "time", column, "metric"))
                       if c in analysis.pareto]
     return clean({
         "kind": analysis.kind, **_response(analysis),
@@ -127,5 +130,6 @@ def summary(analysis: Analysis) -> dict[str, Any]:
         "accuracy_relation": analysis.relation.to_dict(orient="records"),
         analysis.response.key("pooled_{}_metric"): _pooled(analysis),
         "pareto_front": analysis.pareto[pareto_columns].to_dict(orient="records"),
+        **({"accuracy_by_mode": by_mode} if len(by_mode) else {}),
         "notes": analysis.notes, "data_warnings": analysis.data_warnings,
     })

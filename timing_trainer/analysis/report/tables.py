@@ -95,4 +95,6 @@ def write_tables(analysis: Analysis, out_dir: Path) -> list[Path]:
         files.append(write_csv(analysis.forest.importances, out_dir / "rf_importances.csv"))
     if len(analysis.power):
         files.append(write_csv(analysis.power, out_dir / "energy_against_time.csv"))
+    if len(analysis.accuracy_by_mode):  # only where the runs vary a mode
+        files.append(write_csv(analysis.accuracy_by_mode, out_dir / "accuracy_by_mode.csv"))
     return files

@@ -11,6 +11,13 @@ with the same settings but `cv_trees` trees) and the out-of-bag R² show how muc
 figure can move. 100 trees instead of 500 cost a fifth and a forest's R² settles long before 100
 trees (on 10,000 generated runs the 5-fold mean R² of 100 and 500 trees differed in the fourth
 decimal). `k=0` skips them.
+
+The modes the runs vary (LoRA's rank, the attention kernel, torch.compile, padding-free batches:
+the rule of the ANOVA's `columns.design_factors`) follow as features, so their importance is
+reported beside the thesis's four; where no mode varies the features, and every figure, are the
+thesis's. A run that does not record a varied mode (it predates the modes) is a level of its own
+(`UNRECORDED`, or -1 for the numeric `lora_r`), not dropped: dropping it would shrink the forest
+to the runs that record modes.
 """
 
 from __future__ import annotations
@@ -27,9 +34,11 @@ from sklearn.model_selection import KFold, cross_val_score, train_test_split
 
 from timing_trainer.analysis.stats.regression import effective_folds
 from timing_trainer.analysis.stats.settings import forest_settings
+from timing_trainer.analysis.table.columns import MODE_FACTORS, design_factors
 from timing_trainer.analysis.table.order import canonical_order
 
 FEATURES = ("task", "max_seq_length", "batch_size", "model")  # the thesis's column order
+UNRECORDED = "(not recorded)"  # a varied mode's level for runs that do not record it
 SPLIT_KEYS = ("test_size", "split_seed")
 
 
@@ -55,6 +64,29 @@ class ForestResult:
             "settings": self.settings, "cv": self.cv,
             "importances": self.importances.to_dict(orient="records"),
         }
+
+
+def varied_modes(data: pd.DataFrame) -> tuple[str, ...]:
+    """The modes the runs vary, by the ANOVA's rule (`design_factors`), in its order."""
+    return tuple(f for f in design_factors(data) if f in MODE_FACTORS)
+
+
+def forest_features(data: pd.DataFrame) -> tuple[str, ...]:
+    """The thesis's features, then each mode the runs vary (none varied: the thesis's four)."""
+    return (*FEATURES, *varied_modes(data))
+
+
+def _with_mode_levels(data: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+    """Missing values of the mode features as a level of their own (see the module's notes)."""
+    modes = [f for f in features if f in MODE_FACTORS and data[f].isna().any()]
+    if not modes:
+        return data
+    data = data.copy()
+    for mode in modes:
+        numeric = pd.api.types.is_numeric_dtype(data[mode])
+        data[mode] = (data[mode].astype("float64").fillna(-1.0) if numeric
+                      else data[mode].astype(object).where(data[mode].notna(), UNRECORDED))
+    return data
 
 
 def encode_features(data: pd.DataFrame, features: Sequence[str]) -> tuple[np.ndarray, dict]:
@@ -95,14 +127,17 @@ def _cross_validated(X, y, params: dict, *, k: int, cv_seed: int, cv_trees: int 
 
 
 def random_forest(data: pd.DataFrame, *, kind: str = "finetuning",
-                  features: Sequence[str] = FEATURES, dv: str = "log_time", k: int = 5,
+                  features: Sequence[str] | None = None, dv: str = "log_time", k: int = 5,
                   cv_seed: int = 0, n_jobs: int | None = None, cv_trees: int | None = 100,
                   **overrides: Any) -> ForestResult:
     """Fit on the training split, score on the test split, then k-fold CV with the same
-    settings. `overrides`: `max_depth`, `n_estimators`, `random_state`, `test_size`,
+    settings. `features`: default `forest_features` (the thesis's, and the modes the runs
+    vary). `overrides`: `max_depth`, `n_estimators`, `random_state`, `test_size`,
     `split_seed` (and any other `RandomForestRegressor` argument)."""
     settings = forest_settings(kind, overrides)
     params = {key: value for key, value in settings.items() if key not in SPLIT_KEYS}
+    features = forest_features(data) if features is None else tuple(features)
+    data = _with_mode_levels(data, features)
     features = [f for f in features if data[f].nunique() > 1] or list(features)
     frame = canonical_order(data.dropna(subset=list(features) + [dv]))
     X, encodings = encode_features(frame, features)

@@ -62,6 +62,8 @@ class Analysis:
     intervals: pd.DataFrame = field(default_factory=pd.DataFrame)  # per configuration
     environment: pd.DataFrame = field(default_factory=pd.DataFrame)  # per platform
     environment_missing: list[str] = field(default_factory=list)  # keys no run records
+    # the accuracy view split by each mode the runs vary (`accuracy.mode_tradeoff`); empty: none
+    accuracy_by_mode: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def n_runs(self) -> int:

@@ -34,6 +34,16 @@ MODE_COLUMNS: dict[str, str] = {
     "padding_free": "str", "trainable_params": "Int64", "total_params": "Int64",
 }
 
+# What the cost model reads about a run beyond its factors (the results' config keys): where its
+# model was (`model_resolved`: an absolute folder or a Hub id) and its `config.json` as JSON text
+# (`model_config_json`), so its shape does not depend on the reader's folder; the run's
+# `output_dir` (an older run's relative model path resolves against the folders above it); the
+# modules LoRA adapted.
+COST_MODEL_COLUMNS: dict[str, str] = {
+    "model_resolved": "str", "model_config_json": "str", "output_dir": "str",
+    "lora_target_modules": "str",
+}
+
 # The energy figures (and their source) sit apart in the table, beside the analysed energy.
 ENERGY_COLUMNS = {*FINETUNING_ENERGY_KEYS, *INFERENCE_ENERGY_KEYS, "energy_source"}
 
@@ -67,6 +77,8 @@ COLUMNS: dict[str, str] = {
     "n_eval": "Int64",  # evaluation examples (primary set), likewise; thesis runs: its sizes
     # how it fine-tuned (the GLUE program's modes; missing for runs that predate them)
     **MODE_COLUMNS,
+    # what the cost model reads of its model and modes (missing for runs that predate them)
+    **COST_MODEL_COLUMNS,
     # where it ran
     "device": "str",
     "gpu_name": "str",

@@ -16,6 +16,7 @@ from typing import Any
 
 from timing_trainer.analysis.table.columns import (
     CANONICAL_METRIC,
+    COST_MODEL_COLUMNS,
     ENERGY_COLUMNS,
     ENVIRONMENT_COLUMNS,
     ENVIRONMENT_KEYS,
@@ -60,6 +61,7 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "n_train": ("n_train_samples", "n_train"),
     "n_eval": ("n_eval_samples", "n_eval"),
     **{column: (column,) for column in MODE_COLUMNS},
+    **{column: (column,) for column in COST_MODEL_COLUMNS},
     **{column: (key, f"environment.{key}", f"environment/{key}") for column, key in
        ((c, ENVIRONMENT_KEYS.get(c, c)) for c in ENVIRONMENT_COLUMNS)},
     # the run's float figures, under their own names (`timing_trainer.results.figures`); energy and the

@@ -47,6 +47,9 @@ _FIELDS: dict[str, tuple[tuple[type, ...], str, bool]] = {
     "reason_kind": ((str,), "text", False),
     "results_file": ((str,), "text", False),
     "sweep_version": ((str,), "text", False),
+    "predicted_wall_time": (_NUMBER, "a number", False),  # the live estimate's (`eta`)
+    "prediction_error": (_NUMBER, "a number", False),
+    "prediction_basis": ((str,), "text", False),
 }
 
 

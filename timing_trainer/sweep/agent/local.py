@@ -32,6 +32,9 @@ runs failing alike before they start stop it after `--fail-fast` of them (`fail_
 this host makes a resume refuse, naming the pid (`liveness`). Secrets never reach the records,
 the state, the log's command line or the printed commands (`redact`). `--only` restricts a call
 to some runs (`select`); each run's line and the summary show its on-clock share (`walltime`).
+Each run's line also shows the remaining runs' predicted wall time, refitted after every
+finished run (`eta`, from a pilot or the finished runs, see `eta_source`), and each run's record
+its prediction and error; the summary, how far the runs were from their predictions.
 
 Exit status: 0 when every run attempted finished or failed for lack of memory (an out-of-memory
 run is a measurement: that configuration does not fit that device); 1 when any other run failed
@@ -52,11 +55,13 @@ from typing import Any
 
 from timing_trainer.errors import FileSystemError, SweepFileError
 from timing_trainer.runtime import exit_codes
-from timing_trainer.sweep.agent.attempt import AttemptRunner
+from timing_trainer.sweep.agent.attempt import AttemptRunner, write_record
 from timing_trainer.sweep.agent.bayes import propose_params, unmasked
 from timing_trainer.sweep.agent.books import STATE_FILE, read_records, write_state
 from timing_trainer.sweep.agent.child import Children
 from timing_trainer.sweep.agent.disk import stopped_by, writing
+from timing_trainer.sweep.agent.eta import Eta, Prediction
+from timing_trainer.sweep.agent.eta_source import EtaSource, build_eta, record_fields
 from timing_trainer.sweep.agent.fail_fast import FailFast
 from timing_trainer.sweep.agent.liveness import live_child
 from timing_trainer.sweep.agent.outcomes import read_json
@@ -115,7 +120,8 @@ def default_runs_dir(config: dict[str, Any], sweep_file: str | Path | None) -> P
 class LocalAgent:
     """Runs one sweep config's runs as subprocesses; see the module docstring."""
 
-    def __init__(self, config: dict[str, Any], options: AgentOptions, sweep_file: str | None = None):
+    def __init__(self, config: dict[str, Any], options: AgentOptions, sweep_file: str | None = None,
+                 eta_source: EtaSource | None = None):
         if options.wandb_mode not in WANDB_MODES:
             raise SweepFileError(f"--wandb must be one of {', '.join(WANDB_MODES)}")
         cap = run_cap(config)  # an odd `run_cap` is one line here, as in `sweeps validate`
@@ -152,6 +158,8 @@ class LocalAgent:
         self.seed = self._resolve_seed()
         self.selected: set[str] | None = None  # run keys --only keeps (None: every run)
         self.plan = self._plan()
+        self.eta_source = eta_source or EtaSource()  # the pilot's and the cost model's inputs
+        self.eta: Eta | None = None  # the live estimate, from the start of the runs
 
     # -- planning -------------------------------------------------------------------------
 
@@ -238,6 +246,8 @@ class LocalAgent:
         params = propose_params(self.config, self.plan, self.records, self.seed)
         run = PlannedRun.at(len(self.plan), params, self.basis)
         self.plan.append(run)
+        if self.eta is not None:
+            self.eta.add_run(run.index, self.eta_source.work_of([params])[0])
         return run
 
     # -- running --------------------------------------------------------------------------
@@ -249,11 +259,28 @@ class LocalAgent:
     def execute(self, run: PlannedRun, gpu: str | None) -> dict[str, Any]:
         """Run one run to its end (or until stopped) and record it (see `attempt`)."""
         attempt = self.records.get(run.key, {}).get("attempts", 0) + 1
-        record = self.attempts.run(run, self._run_dir(run), attempt, gpu)
+        run_dir = self._run_dir(run)
         with self._lock:
+            prediction = self.eta.start(run.index) if self.eta is not None else None
+        record = self.attempts.run(run, run_dir, attempt, gpu)
+        with self._lock:
+            if prediction is not None:
+                self._judge(run, run_dir, record, prediction)
             self.records[run.key] = record
             self._write_state()
         return record
+
+    def _judge(self, run: PlannedRun, run_dir: Path, record: dict[str, Any],
+               prediction: Prediction) -> None:
+        """The run's prediction and error into its record, and a finished run's wall time into
+        the estimate (caller holds the lock)."""
+        outcome = None
+        if record["status"] == "finished" and record.get("wall_time") is not None:
+            outcome = self.eta.finish(run.index, record["wall_time"])
+        else:
+            self.eta.drop(run.index)
+        record.update(record_fields(prediction, outcome))
+        write_record(run_dir, record)
 
     def run_dir(self, run: PlannedRun) -> Path:
         """Where `run` runs (its recorded folder, else `NNN-KEY`)."""
@@ -299,12 +326,16 @@ class LocalAgent:
             self.refuse_live_orphans()  # under the lock: no other agent can own such a child
             todo = self.pending()
             new_runs = self._bayes_budget(len(todo)) if self.config["method"] == "bayes" else 0
+            self.eta = build_eta(self.plan, todo, self.records, self.eta_source,
+                                 workers=len(self.options.gpus or [None]), unplanned=new_runs)
             with self._lock:
                 self._write_state()
             for note in notes:
                 print(note, file=out)
             print(f"sweep {self.name}: {len(self.plan)} runs, {self._skipped()} finished "
                   f"earlier, {len(todo) + new_runs} to run; runs in {self.runs_dir}", file=out)
+            if todo or new_runs:
+                print(self.eta.remaining().text(), file=out)
             with StopSignals():  # later signals wait until the summary is out
                 outcome = self._run_workers(list(todo), new_runs, self._skipped(), out)
                 print(summary_table(self, outcome), file=out)
@@ -346,7 +377,8 @@ class LocalAgent:
             record = self.execute(run, gpu)
             with self._lock:
                 bar.update(1)
-                bar.write(run_line(record, len(self.plan)), file=out)
+                bar.write(run_line(record, len(self.plan), self.eta.remaining().text()),
+                          file=out)
                 fail_fast.observe(record, run.params)
 
         try:

@@ -3,7 +3,8 @@ for `--dry-run`, the commands it would run).
 
 The summary lists the runs this call touched (a `--count 1` call on a 72-run grid prints one
 row, not 72) and ends with one line over the whole sweep: how many runs are finished, failed
-(by reason), interrupted or pending, and how much of the runs' wall time was on the clock.
+(by reason), interrupted or pending, and how much of the runs' wall time was on the clock;
+before it, how far the runs this call finished were from their predictions (`eta`).
 Parameter values are masked first (`timing_trainer.runtime.masking`): a token given as a parameter is
 never printed.
 """
@@ -14,6 +15,7 @@ import shlex
 from collections import Counter
 from typing import Any
 
+from timing_trainer.runtime.durations import duration
 from timing_trainer.runtime.masking import mask_mapping
 from timing_trainer.sweep.agent.walltime import describe_split, total_split
 
@@ -40,15 +42,21 @@ def short_params(params: dict[str, Any], limit: int = 110) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def run_line(record: dict[str, Any], total: int) -> str:
-    """`[3/72] finished in 18.2 s (on clock 4.9 s (27%), startup 3.1 s, setup 2.0 s)`."""
+def run_line(record: dict[str, Any], total: int, eta: str = "") -> str:
+    """`[3/72] finished in 18.2 s (on clock 4.9 s (27%), startup 3.1 s, setup 2.0 s)`, then
+    its prediction and error where it had one (`predicted 10s, +82%`) and the live estimate
+    (`eta: 12m30s remaining (5 runs left)`, see `eta`)."""
     status = record["status"]
     if status != "finished":
         detail = f" ({record['reason_kind']}: {record.get('reason') or ''})"
     else:
         split = describe_split(record)
         detail = f" ({split})" if split else ""
-    return f"[{record['index'] + 1}/{total}] {status} in {record['wall_time']:.1f} s{detail}"
+    line = f"[{record['index'] + 1}/{total}] {status} in {record['wall_time']:.1f} s{detail}"
+    error = record.get("prediction_error")
+    if error is not None and record.get("predicted_wall_time") is not None:
+        line += f"; predicted {duration(record['predicted_wall_time'])}, {error:+.0%}"
+    return line + (f"; {eta}" if eta else "")
 
 
 def _row(run: Any, rec: dict[str, Any] | None, varying: list[str]) -> str:
@@ -90,6 +98,9 @@ def summary_table(agent: Any, outcome: Any) -> str:
         lines.append(f"{'run':<16} {'status':<11} {'time s':>8} {'clock':>6}  parameters / reason")
         lines += [_row(run, outcome.records.get(run.key), varying)
                   for run in agent.plan if run.key in touched]
+    eta = getattr(agent, "eta", None)
+    if eta is not None and eta.summary():
+        lines.append(eta.summary())
     lines.append(_total_line(agent, outcome))
     return "\n".join(lines)
 
