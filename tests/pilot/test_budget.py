@@ -15,7 +15,7 @@ def test_a_given_budget_admits_a_slice_only_while_it_fits():
     budget = Budget(limit_s=60.0)
     assert budget.verdict(spent_s=40.0, next_s=15.0, sweep_wall_s=None, first_of_model=False) == ""
     why = budget.verdict(spent_s=50.0, next_s=15.0, sweep_wall_s=None, first_of_model=True)
-    assert why.startswith("budget: 50.0 s of 1.0 min spent")
+    assert why.startswith("budget: 50s of 1m00s spent")
 
 
 def test_the_default_is_a_share_of_the_predicted_sweep_with_a_floor_per_model():

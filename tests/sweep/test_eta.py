@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from timing_trainer.sweep.agent.eta import Eta, duration, fit_work
+from timing_trainer.sweep.agent.eta import Eta, fit_work
 
 
 class FakeClock:
@@ -131,7 +131,3 @@ def test_the_summary_says_how_far_the_runs_were_from_their_predictions():
     assert eta.summary() == ("predictions: median error 19% (median signed +1%) over 2 "
                              "finished runs; 1 had no prediction")
 
-
-def test_durations_read_as_a_person_would_write_them():
-    assert [duration(s) for s in (8.24, 45.0, 750.0, 3720.0, None)] == [
-        "8.2s", "45s", "12m30s", "1h02m", "n/a"]

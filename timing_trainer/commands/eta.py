@@ -80,13 +80,8 @@ def pilot_walls(config: dict[str, Any], sweep_file: str, pilot_dir: str) -> dict
     if not Path(pilot_dir).is_dir():
         raise CliError(f"--pilot {pilot_dir}: no such folder (timing-trainer pilot SWEEP --out "
                        "DIR writes one)")
-    try:
-        from timing_trainer.pilot.estimate import predict_run_walls
-    except ModuleNotFoundError as exc:
-        if not str(exc.name or "").startswith("timing_trainer.pilot"):
-            raise
-        raise CliError("--pilot: this installation has no pilot estimate "
-                       "(timing_trainer.pilot.estimate)") from None
+    from timing_trainer.pilot.estimate import predict_run_walls
+
     walls = predict_run_walls(pilot_dir, sweep_file, only=None)
     runs, basis = expand_runs(config), run_basis(config)
     return {PlannedRun.at(i, runs[i], basis).key: float(w) for i, w in walls.items()

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timing_trainer.costmodel.cells import missing
 from timing_trainer.costmodel.modes import (
     lora_saved_flops,
     lora_spec,
@@ -58,9 +59,9 @@ THREADS_COLUMN = "torch_num_threads"
 
 def device_label(device: Any, gpu_name: Any) -> str:
     """`cpu`, `mps`, or the GPU's name for CUDA runs (an H100 is not an A100)."""
-    device = "" if _missing(device) else str(device).strip().lower()
-    if device.startswith("cuda") or (not device and not _missing(gpu_name)):
-        return str(gpu_name).strip() if not _missing(gpu_name) else "cuda (unknown GPU)"
+    device = "" if missing(device) else str(device).strip().lower()
+    if device.startswith("cuda") or (not device and not missing(gpu_name)):
+        return str(gpu_name).strip() if not missing(gpu_name) else "cuda (unknown GPU)"
     return device or "unknown device"
 
 
@@ -71,8 +72,8 @@ def platform_key(device: str, precision: Any, world_size: Any, cpu_threads: Any 
     cores is a several-fold difference. Runs that did not record it (older results files, the
     thesis's exports) and every non-CPU run keep the three parts.
     """
-    precision = "fp32" if _missing(precision) else str(precision).strip().lower()
-    world = 1 if _missing(world_size) else int(world_size)
+    precision = "fp32" if missing(precision) else str(precision).strip().lower()
+    world = 1 if missing(world_size) else int(world_size)
     parts = [device, precision, f"x{world}"]
     threads = _count(cpu_threads)
     if device == "cpu" and threads is not None:
@@ -82,7 +83,7 @@ def platform_key(device: str, precision: Any, world_size: Any, cpu_threads: Any 
 
 def _count(value: Any) -> int | None:
     """A positive whole number, or None (missing, or not a count: the key then has no part)."""
-    if _missing(value):
+    if missing(value):
         return None
     try:
         number = float(value)
@@ -105,20 +106,12 @@ def fitted_cpu_threads(platforms: list[str], device: str) -> int | None:
     return int(counts.pop()) if device == "cpu" and len(counts) == 1 else None
 
 
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip().lower() in ("", "nan", "none", "<na>")
-
-
 def _number(value: Any, default: float) -> float:
-    return default if _missing(value) else float(value)
+    return default if missing(value) else float(value)
 
 
 def _train_size(row: dict[str, Any]) -> float:
-    if not _missing(row.get("n_train")):
+    if not missing(row.get("n_train")):
         return float(row["n_train"])
     try:
         return float(get_task(str(row.get("task"))).train_size)
@@ -177,15 +170,15 @@ def _shape_of(row: dict[str, Any], cache: dict[tuple, ModelShape | None],
     """(model key, shape) of a run: by `model_name_or_path` (what the run recorded of it first:
     shapes.run_shape), else by the short `model` name."""
     name = row.get("model_name_or_path")
-    if _missing(name):
+    if missing(name):
         name = row.get("model")
     key = str(name)
-    recorded = tuple(None if _missing(row.get(c)) else str(row[c])
+    recorded = tuple(None if missing(row.get(c)) else str(row[c])
                      for c in ("model_config_json", "model_resolved", "output_dir"))
     if (key, recorded) not in cache:
         shape = run_shape(key, recorded=recorded[0], resolved=recorded[1],
                           output_dir=recorded[2], search_dirs=search_dirs)
-        if shape is None and not _missing(row.get("model")):
+        if shape is None and not missing(row.get("model")):
             shape = run_shape(str(row["model"]), search_dirs=search_dirs)
         cache[(key, recorded)] = shape
     return key, cache[(key, recorded)]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from timing_trainer.costmodel.cells import missing
 from timing_trainer.glue.modes import DEFAULT_LORA_TARGETS
 from timing_trainer.results.flops import LoraSpec, count_flops
 
@@ -45,11 +46,14 @@ _DENSE_HEADS = frozenset({"roberta", "xlm-roberta", "electra"})
 
 
 def _text(value: Any) -> str:
-    """A cell as lower-case text; "" for a missing one (None, NaN, "nan", "None", "<NA>")."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    text = str(value).strip().lower()
-    return "" if text in ("", "nan", "none", "<na>", "null") else text
+    """A cell as lower-case text; "" for a missing one (cells.missing)."""
+    return "" if missing(value) else str(value).strip().lower()
+
+
+def switched_on(value: Any) -> bool:
+    """A switch (`torch_compile`, `bf16`, ...) as a sweep or a results file writes it: on for
+    true, 1, yes, on (any case, `True` too); off when missing."""
+    return _text(value) in _TRUE
 
 
 def mode_label(group: str, level: str) -> str:
@@ -72,9 +76,9 @@ def mode_levels(row: dict[str, Any]) -> dict[str, str]:
     """The run's level of each MODE_GROUPS effect."""
     return {
         "mode_lora": "lora" if lora_rank(row) else "full",
-        "mode_compile": "on" if _text(row.get("torch_compile")) in _TRUE else "off",
+        "mode_compile": "on" if switched_on(row.get("torch_compile")) else "off",
         "mode_attention": _text(row.get("attn_implementation")),
-        "mode_padding_free": "on" if _text(row.get("padding_free")) in _TRUE else "off",
+        "mode_padding_free": "on" if switched_on(row.get("padding_free")) else "off",
     }
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from timing_trainer.costmodel.cells import missing
 from timing_trainer.models import lookup_model
 from timing_trainer.results.flops import forward_flops_per_token
 
@@ -249,23 +250,16 @@ def run_shape(name: str, *, recorded: Any = None, resolved: Any = None, output_d
     """A measured run's model shape, named `name` (its `model_name_or_path`): what the run
     recorded, else `model_shape` (a folder from here, the table, the Hub cache), else its
     recorded absolute folder or Hub id, else `name` under a folder above its `output_dir`."""
-    if _given(recorded):
+    if not missing(recorded):
         shape = recorded_shape(name, recorded)
         if shape is not None:
             return shape
     shape = model_shape(name, search_dirs)
-    if shape is None and _given(resolved) and str(resolved) != name:
+    if shape is None and not missing(resolved) and str(resolved) != name:
         found = model_shape(str(resolved))
         shape = dataclasses.replace(found, name=name) if found is not None else None
-    if shape is None and _given(output_dir) and not Path(name).is_absolute():
+    if shape is None and not missing(output_dir) and not Path(name).is_absolute():
         above = Path(str(output_dir)).expanduser()
         if above.is_absolute():
             shape = model_shape(name, tuple(above.parents))
     return shape
-
-
-def _given(value: Any) -> bool:
-    """A recorded text that says something (not None, NaN or the table's missing text)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    return str(value).strip().lower() not in ("", "nan", "none", "<na>")

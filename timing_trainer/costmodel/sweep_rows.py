@@ -14,24 +14,16 @@ from typing import Any
 
 import pandas as pd
 
+from timing_trainer.analysis.table.rows import precision_of
 from timing_trainer.costmodel.data_size import DataSizes
 from timing_trainer.costmodel.features import THREADS_COLUMN
-from timing_trainer.costmodel.modes import lora_rank
+from timing_trainer.costmodel.modes import lora_rank, switched_on
 from timing_trainer.models import short_model_name
 from timing_trainer.tasks import get_task
 
 # Hugging Face TrainingArguments / run_glue defaults, used when a sweep does not set a value.
 DEFAULTS = {"max_seq_length": 128, "per_device_train_batch_size": 8,
             "per_device_eval_batch_size": 8, "num_train_epochs": 3.0, "finetuning_iters": 1}
-_TRUE = ("true", "1", "yes")
-
-
-def _on(params: dict[str, Any], key: str) -> bool:
-    return str(params.get(key, False)).strip().lower() in _TRUE
-
-
-def _precision(params: dict[str, Any]) -> str:
-    return "bf16" if _on(params, "bf16") else "fp16" if _on(params, "fp16") else "fp32"
 
 
 def _modes(params: dict[str, Any]) -> dict[str, Any]:
@@ -40,9 +32,9 @@ def _modes(params: dict[str, Any]) -> dict[str, Any]:
     targets = params.get("lora_target_modules")
     rank = lora_rank(params)
     return {"lora_r": rank, "lora_target_modules": str(targets) if rank and targets else None,
-            "torch_compile": str(_on(params, "torch_compile")),
+            "torch_compile": str(switched_on(params.get("torch_compile"))),
             "attn_implementation": str(attn) if attn not in (None, "") else None,
-            "padding_free": str(_on(params, "padding_free"))}
+            "padding_free": str(switched_on(params.get("padding_free")))}
 
 
 def runs_table(runs: list[dict[str, Any]], *, device: str, gpu_name: str | None,
@@ -67,7 +59,7 @@ def runs_table(runs: list[dict[str, Any]], *, device: str, gpu_name: str | None,
             "num_train_epochs": float(p["num_train_epochs"]),
             "max_steps": float(p.get("max_steps") or -1),
             "finetuning_iters": int(p["finetuning_iters"]),
-            "precision": _precision(p), "world_size": world_size,
+            "precision": precision_of(p), "world_size": world_size,
             "n_train": size.n_train, "n_eval": size.n_eval,
             "n_train_source": size.train_source, "n_eval_source": size.eval_source,
             "device": device, "gpu_name": gpu_name, THREADS_COLUMN: cpu_threads,

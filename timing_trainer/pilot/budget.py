@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from timing_trainer.runtime.durations import duration
+
 DEFAULT_SHARE = 0.05
-
-
-def minutes(seconds: float) -> str:
-    """`42.0 s` under a minute, else `3.5 min`."""
-    return f"{seconds:.1f} s" if seconds < 60 else f"{seconds / 60:.1f} min"
 
 
 @dataclass(frozen=True)
@@ -31,7 +28,7 @@ class Budget:
 
     def rule(self) -> str:
         if self.limit_s is not None:
-            return f"--budget-minutes {self.limit_s / 60:g}: slices while they fit in {minutes(self.limit_s)}"
+            return f"--budget-minutes {self.limit_s / 60:g}: slices while they fit in {duration(self.limit_s)}"
         return (f"default: {self.share:.0%} of the sweep's predicted wall time, and at least the "
                 "first slice of every model")
 
@@ -53,5 +50,5 @@ class Budget:
             return ""
         if spent_s + (next_s or 0.0) <= allowed:
             return ""
-        return (f"budget: {minutes(spent_s)} of {minutes(allowed)} spent, a slice takes about "
-                f"{minutes(next_s or 0.0)}")
+        return (f"budget: {duration(spent_s)} of {duration(allowed)} spent, a slice takes about "
+                f"{duration(next_s or 0.0)}")

@@ -11,7 +11,8 @@ Where batches are padded to their longest example (`--pad_to_max_length False`, 
 batches) the step time depends on the data too, so the task and its `data_dir` join the shape.
 
 A model named by a relative path is named as found from the folder the pilot ran in, so the
-same model written `demo/models/m` and `/abs/demo/models/m` is one shape. Standard library only.
+same model written `demo/models/m` and `/abs/demo/models/m` is one shape. A switch and the
+precision are read as the cost model and the analysis read them. Torch-free.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from timing_trainer.analysis.table.rows import precision_of
+from timing_trainer.costmodel.modes import switched_on
 
 # The program's defaults where a sweep does not set a value (timing_trainer.glue.arguments and
 # transformers' TrainingArguments).
@@ -36,17 +40,6 @@ _SHORT = {"max_seq_length": "L", "per_device_train_batch_size": "b",
           "padding_free": "padding_free", "pad_to_max_length": "pad"}
 
 
-def as_bool(value: Any) -> bool:
-    """A sweep's boolean as W&B passes it (`True`, `"false"`, `1`)."""
-    return str(value).strip().lower() in ("true", "1", "yes")
-
-
-def precision_of(params: dict[str, Any]) -> str:
-    """`bf16`, `fp16` or `fp32`: the precision a run trains in."""
-    return ("bf16" if as_bool(params.get("bf16", False))
-            else "fp16" if as_bool(params.get("fp16", False)) else "fp32")
-
-
 def model_id(name: Any, cwd: Path | None) -> str:
     """The model as one name: a local folder by its resolved path (relative paths read from
     `cwd`), a Hub id as written."""
@@ -61,7 +54,7 @@ def model_id(name: Any, cwd: Path | None) -> str:
 
 def _normalised(name: str, value: Any) -> Any:
     if name in ("torch_compile", "padding_free", "pad_to_max_length"):
-        return as_bool(value)
+        return switched_on(value)
     if name == "attn_implementation":
         return None if value in (None, "", "None", "none") else str(value)
     return int(float(value))
@@ -160,7 +153,7 @@ def cache_hits(runs: list[tuple[int, dict[str, Any]]], cwd: Path | None) -> dict
     seen: set[tuple[str, str]] = set()
     hits = {}
     for index, params in runs:
-        on = as_bool(params.get("use_tokenization_cache", True))
+        on = switched_on(params.get("use_tokenization_cache", True))
         group = (tokenize_key(params, cwd), str(params.get("tokenization_cache_dir")))
         hits[index] = on and group in seen
         seen.add(group)

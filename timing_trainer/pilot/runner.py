@@ -27,7 +27,7 @@ from typing import Any
 
 from timing_trainer.errors import PilotError
 from timing_trainer.pilot import manifest
-from timing_trainer.pilot.budget import Budget, minutes
+from timing_trainer.pilot.budget import Budget
 from timing_trainer.pilot.estimate import estimate_runs
 from timing_trainer.pilot.expansion import SweepRuns
 from timing_trainer.pilot.grouping import Shape, group_runs, slice_order, tokenize_key
@@ -35,6 +35,7 @@ from timing_trainer.pilot.marks import mark_slice
 from timing_trainer.pilot.measure import SliceMeasure, read_slice, read_slices
 from timing_trainer.pilot.slicing import slice_overrides, slice_steps, tokens_per_step
 from timing_trainer.pilot.work import RunWork, WorkReader
+from timing_trainer.runtime.durations import duration
 from timing_trainer.runtime.locks import try_lock
 from timing_trainer.sweep.agent.attempt import AttemptRunner
 from timing_trainer.sweep.agent.books import RECORD_FILE, now_iso
@@ -176,7 +177,7 @@ class PilotRunner:
             return f"{head} ({record.get('reason_kind')}: {record.get('reason') or ''})"
         return (f"{head} ({measure.steps:g} steps x {measure.iters}, {measure.step_seconds * 1e3:.1f} "
                 f"ms a step, on clock {measure.on_clock:.1f} s; covers {len(shape.runs)} run(s)); "
-                f"spent {minutes(self.spent())}")
+                f"spent {duration(self.spent())}")
 
     def _loop(self) -> int:
         """The slices; the number of failed ones. Stops after a failure other than OOM."""

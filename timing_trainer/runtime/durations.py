@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 
 
-def duration(seconds: float | None, unknown: str = "n/a") -> str:
-    """`seconds` in words (`unknown` for None, NaN or infinity): tenths under 10 s, whole
-    seconds under a minute, then minutes and seconds, then hours and minutes."""
+def duration(seconds: float | None) -> str:
+    """`seconds` in words (`n/a` for None, NaN or infinity): tenths under 10 s, whole seconds
+    under a minute, then minutes and seconds, then hours and minutes."""
     if seconds is None or not math.isfinite(seconds):
-        return unknown
+        return "n/a"
     if seconds < 60:
         return f"{seconds:.1f}s" if seconds < 10 else f"{seconds:.0f}s"
     minutes, secs = divmod(int(round(seconds)), 60)

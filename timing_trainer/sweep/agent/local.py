@@ -120,8 +120,7 @@ def default_runs_dir(config: dict[str, Any], sweep_file: str | Path | None) -> P
 class LocalAgent:
     """Runs one sweep config's runs as subprocesses; see the module docstring."""
 
-    def __init__(self, config: dict[str, Any], options: AgentOptions, sweep_file: str | None = None,
-                 eta_source: EtaSource | None = None):
+    def __init__(self, config: dict[str, Any], options: AgentOptions, sweep_file: str | None = None):
         if options.wandb_mode not in WANDB_MODES:
             raise SweepFileError(f"--wandb must be one of {', '.join(WANDB_MODES)}")
         cap = run_cap(config)  # an odd `run_cap` is one line here, as in `sweeps validate`
@@ -158,7 +157,9 @@ class LocalAgent:
         self.seed = self._resolve_seed()
         self.selected: set[str] | None = None  # run keys --only keeps (None: every run)
         self.plan = self._plan()
-        self.eta_source = eta_source or EtaSource()  # the pilot's and the cost model's inputs
+        # the pilot's and the cost model's inputs: set by the command line once this
+        # constructor's cheaper checks have passed (commands.eta.eta_source)
+        self.eta_source = EtaSource()
         self.eta: Eta | None = None  # the live estimate, from the start of the runs
 
     # -- planning -------------------------------------------------------------------------
